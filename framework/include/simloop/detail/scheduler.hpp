@@ -1,0 +1,199 @@
+// simloop/detail/scheduler.hpp: the engine of one simulation.
+#pragma once
+
+#include <simloop/detail/choice_source.hpp>
+#include <simloop/detail/op_pool.hpp>
+#include <simloop/detail/operation.hpp>
+#include <simloop/detail/ready_set.hpp>
+#include <simloop/detail/task_registry.hpp>
+#include <simloop/detail/timer_queue.hpp>
+#include <simloop/finding.hpp>
+#include <simloop/options.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace simloop {
+class simulation;
+}
+
+namespace simloop::detail {
+
+class scheduler;
+
+// The scheduler whose run() is on this thread's stack, if any.
+scheduler* current_scheduler() noexcept;
+
+// A posted function object.
+template <class F>
+struct executor_op final : operation {
+  template <class G>
+  executor_op(G&& g) : operation(&do_complete), f_(std::forward<G>(g)) {}
+
+  static void do_complete(operation* base, bool invoke) {
+    auto* self = static_cast<executor_op*>(base);
+    op_pool* pool = self->pool_;
+    F f(std::move(self->f_));
+    self->~executor_op();
+    pool->deallocate(self, sizeof(executor_op));
+    if (invoke) std::move(f)();
+  }
+
+  F f_;
+};
+
+// Thrown through user code when a run must end now (SIMLOOP_ASSERT failed,
+// limits reached): the finding is recorded before it is thrown. Not derived
+// from std::exception, so `catch (const std::exception&)` lets it pass.
+struct run_aborted {};
+
+class scheduler {
+ public:
+  scheduler(simulation& owner, const options& opts);
+  scheduler(const scheduler&) = delete;
+  scheduler& operator=(const scheduler&) = delete;
+  ~scheduler();
+
+  simulation& owner() const noexcept { return owner_; }
+  const options& opts() const noexcept { return options_; }
+
+  // ---- the hot path -------------------------------------------------------
+
+  // Run f now if inline execution is allowed and a step of this scheduler is
+  // running (dispatch), else queue it (post).
+  template <class F>
+  void execute(F&& f, bool may_block, std::uint32_t lane) {
+    using func = std::decay_t<F>;
+    if (may_block && in_step_) {
+      func tmp(std::forward<F>(f));
+      std::move(tmp)();
+      return;
+    }
+    using op_type = executor_op<func>;
+    void* mem = pool_.allocate(sizeof(op_type));
+    operation* op;
+    try {
+      op = ::new (mem) op_type(std::forward<F>(f));
+    } catch (...) {
+      pool_.deallocate(mem, sizeof(op_type));
+      throw;
+    }
+    enqueue(op, lane);
+  }
+
+  // Queue an op; lane 0 means "the task whose step is submitting it".
+  void enqueue(operation* op, std::uint32_t lane) {
+    op->pool_ = &pool_;
+    op->lane_ = lane ? lane : current_lane_;
+    op->parent_step_ = step_;
+    ready_.push_back(op);
+  }
+
+  bool in_step() const noexcept { return in_step_; }
+  std::uint32_t current_lane() const noexcept { return current_lane_; }
+  std::uint64_t step() const noexcept { return step_; }
+  op_pool& pool() noexcept { return pool_; }
+
+  // ---- virtual time -------------------------------------------------------
+
+  std::chrono::nanoseconds now() const noexcept { return now_; }
+
+  // Arm a wait at op->deadline; a deadline not in the future completes at
+  // once (through the ready set, never inline).
+  void arm(wait_op* op, timer_state& owner, std::uint32_t lane);
+  // Complete one pending wait with ec (operation_aborted).
+  void cancel_wait(wait_op* op, boost::system::error_code ec);
+  std::size_t cancel_all(timer_state& t, std::size_t max);
+  // A timer object goes away: its pending waits complete with
+  // operation_aborted, as in Asio.
+  void forget(timer_state& t) noexcept;
+
+  // ---- decisions ----------------------------------------------------------
+
+  // A recorded data choice in [0, n): latency, fault, jitter. Under fifo it is
+  // always 0 (the default), under replay it comes from the list.
+  std::uint64_t decide(std::uint64_t n);
+
+  // ---- tasks --------------------------------------------------------------
+
+  std::uint32_t on_task_start(void* frame);
+  void on_task_end(std::uint32_t lane) noexcept;
+  const task_registry& tasks() const noexcept { return tasks_; }
+
+  // ---- findings -----------------------------------------------------------
+
+  // Records a finding. headline: one line without the "simloop: " prefix and
+  // the position; body: labelled lines, each ending in '\n'. The position
+  // (seed, step, virtual time) and the replay line are added here.
+  void add_finding(finding_kind kind, std::string_view headline, std::string_view body = {});
+  // Ends the run after the current step.
+  void request_stop() noexcept { stop_ = true; }
+  bool stopping() const noexcept { return stop_; }
+  bool tearing_down() const noexcept { return tearing_down_; }
+  std::string position() const;
+
+  // ---- running ------------------------------------------------------------
+
+  report run(boost::asio::awaitable<void> body);
+
+  // Lifetime token for I/O objects that may outlive the simulation.
+  std::weak_ptr<scheduler*> alive_token() const noexcept { return alive_; }
+
+ private:
+  template <class Strategy>
+  void loop(Strategy& strategy);
+  bool advance_time();
+  void destroy_everything() noexcept;
+
+ public:
+  // Destroys every queued op and pending wait (simulation teardown).
+  void destroy_remaining() noexcept { destroy_everything(); }
+
+ private:
+  std::string pending_summary() const;
+  void record_step(std::uint32_t lane, std::uint32_t choice, std::size_t n) noexcept {
+    std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
+    hash_ = (hash_ ^ v) * 0x100000001b3ULL;
+    hash_ ^= hash_ >> 29;
+    if (n > 1) choices_.push_back(choice);
+    if (options_.record_trace) trace_.push_back(trace_step{lane, choice});
+  }
+
+  simulation& owner_;
+  options options_;
+  op_pool pool_;
+  ready_set ready_;
+  timer_queue timers_;
+  choice_source source_;
+  task_registry tasks_;
+  void (*new_lane_hook_)(void*, std::uint32_t) = nullptr;
+  void* new_lane_ctx_ = nullptr;
+
+  std::chrono::nanoseconds now_{0};
+  std::uint64_t step_ = 0;
+  std::uint32_t current_lane_ = 0;
+  bool in_step_ = false;
+  bool stop_ = false;
+  bool running_ = false;
+  bool ran_ = false;
+  bool tearing_down_ = false;
+  bool body_done_ = false;
+
+  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::vector<std::uint32_t> choices_;
+  std::vector<trace_step> trace_;
+  std::vector<trace_time> time_changes_;
+  std::vector<finding> findings_;
+
+  std::shared_ptr<scheduler*> alive_;
+};
+
+}  // namespace simloop::detail

@@ -1,0 +1,46 @@
+// simloop/detail/task_registry.hpp: every task of a run, by lane.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace simloop::detail {
+
+// A task is one co_spawned coroutine (an Asio "awaitable thread"). Its lane is
+// its id: dense, from 1, in spawn order, so ids are the same on every replay.
+// Lane 0 is work outside any task (handlers posted from outside a run).
+struct task_record {
+  void* frame = nullptr;          // the entry frame, while the task lives
+  std::uint32_t parent = 0;       // lane that spawned it
+  std::uint64_t spawn_step = 0;   // step during which it was spawned
+  bool alive = false;
+};
+
+class task_registry {
+ public:
+  task_registry() { tasks_.emplace_back(); }
+
+  std::uint32_t spawn(void* frame, std::uint32_t parent, std::uint64_t step) {
+    auto lane = static_cast<std::uint32_t>(tasks_.size());
+    tasks_.push_back(task_record{frame, parent, step, true});
+    ++alive_;
+    return lane;
+  }
+  void finish(std::uint32_t lane) noexcept {
+    if (lane < tasks_.size() && tasks_[lane].alive) {
+      tasks_[lane].alive = false;
+      tasks_[lane].frame = nullptr;
+      --alive_;
+    }
+  }
+
+  std::size_t size() const noexcept { return tasks_.size() - 1; }
+  std::size_t alive() const noexcept { return alive_; }
+  const task_record& operator[](std::uint32_t lane) const { return tasks_[lane]; }
+
+ private:
+  std::vector<task_record> tasks_;
+  std::size_t alive_ = 0;
+};
+
+}  // namespace simloop::detail

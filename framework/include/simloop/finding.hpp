@@ -1,0 +1,76 @@
+// simloop/finding.hpp: what a run found, and the report that carries it.
+#pragma once
+
+#include <simloop/options.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace simloop {
+
+enum class finding_kind {
+  assertion,             // SIMLOOP_ASSERT failed
+  exception,             // an exception escaped the body, a handler or a task
+  deadlock,              // the body cannot finish: nothing ready, no timer
+  leaked_task,           // a task still alive after the body finished
+  never_awaited,         // an awaitable created and destroyed unawaited
+  blocking_call,         // a blocking call made inside a simulated step
+  race,                  // predicted atomicity violation on tracked<T>
+  cancellation_ignored,  // cancelled operation that did not complete
+  time_limit,            // virtual time ran past options::time_limit
+  step_limit,            // more steps than options::step_limit
+};
+
+std::string_view to_string(finding_kind) noexcept;
+
+struct finding {
+  finding_kind kind;
+  // Complete, labelled text: kind, virtual time, step, tasks with their spawn
+  // and wait sites, and the replay line.
+  std::string message;
+};
+
+// One step of a run as the trace keeps it: 8 bytes, so that recording can
+// stay on. Virtual time is kept apart, one entry per clock advance.
+struct trace_step {
+  std::uint32_t lane;    // task lane that ran (0 = not inside any task)
+  std::uint32_t choice;  // index picked among the ready steps
+};
+struct trace_time {
+  std::uint64_t step;       // the first step that ran at this time
+  std::chrono::nanoseconds time;
+};
+
+struct report {
+  std::vector<finding> findings;
+  std::uint64_t seed = 0;
+  std::uint64_t steps = 0;
+  std::chrono::nanoseconds virtual_elapsed{0};
+  std::uint64_t trace_hash = 0;
+
+  simloop::strategy strategy = strategy::random;
+  // Every decision the run took (schedule picks and data choices) in order;
+  // options{.strategy = strategy::replay, .choices = choices} replays it.
+  std::vector<std::uint32_t> choices;
+  std::vector<trace_step> trace;        // when options::record_trace
+  std::vector<trace_time> time_changes; // when options::record_trace
+  // explore(): how many runs were made, including this one.
+  std::uint64_t runs = 1;
+
+  bool ok() const { return findings.empty(); }
+  bool has(finding_kind k) const;
+  // "SIMLOOP_SEED=0x2a SIMLOOP_STRATEGY=pct ./binary --gtest_filter=S.N"
+  std::string replay_command() const;
+  // Every finding's message, separated by blank lines.
+  std::string describe() const;
+};
+
+// The program and test names that replay lines print. simloop reads the
+// program name from the process; the gtest glue sets the filter.
+void set_replay_target(std::string program, std::string gtest_filter);
+std::string replay_command(std::uint64_t seed, simloop::strategy);
+
+}  // namespace simloop

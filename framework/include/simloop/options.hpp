@@ -1,0 +1,51 @@
+// simloop/options.hpp: how one simulated run is configured.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace simloop {
+
+// Which ready step runs next.
+enum class strategy {
+  fifo,    // oldest ready step first: what a single-threaded io_context does
+  random,  // uniform pick among the ready steps
+  pct,     // probabilistic concurrency testing (random task priorities,
+           // pct_depth - 1 priority change points)
+  replay,  // the recorded choice list in options::choices
+};
+
+std::string_view to_string(strategy) noexcept;
+
+// One run is fully determined by these fields: nothing else (no earlier run,
+// no wall clock) changes what a run does.
+struct options {
+  // Seed of the run's one PRNG. SIMLOOP_SEED replays one seed in explore().
+  std::uint64_t seed = 0;
+  // Default random. SIMLOOP_STRATEGY overrides it in explore().
+  simloop::strategy strategy = strategy::random;
+  // Bug depth d for pct: d - 1 priority change points. Must be >= 1.
+  int pct_depth = 3;
+  // Virtual time after which the run ends with a time_limit finding.
+  std::chrono::nanoseconds time_limit = std::chrono::hours(24);
+  // Steps after which the run ends with a step_limit finding (livelock guard).
+  std::uint64_t step_limit = 10'000'000;
+
+  // Estimated number of steps of a run, k in PCT's 1/(n * k^(d-1)) bound:
+  // change points are drawn uniformly in [1, pct_steps]. A fixed option, never
+  // learned from earlier runs, so that every seed replays on its own.
+  std::uint64_t pct_steps = 200;
+  // strategy::replay: the decisions to replay (report::choices of a run). A
+  // decision beyond the end of the list takes the default pick, 0.
+  std::vector<std::uint32_t> choices;
+  // Keep the per-step trace in the report (report::trace). The trace hash is
+  // computed either way.
+  bool record_trace = true;
+};
+
+// Throws std::invalid_argument naming the first invalid field.
+void validate(const options&);
+
+}  // namespace simloop

@@ -1,0 +1,30 @@
+// simloop/sleep.hpp: sleep_for and yield, the two suspension points tests use most.
+#pragma once
+
+#include <simloop/clock.hpp>
+#include <simloop/timer.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace simloop {
+
+// Suspends the calling coroutine for d of virtual time (asyncio.sleep(d)).
+// Cancellable through the coroutine's cancellation state.
+inline boost::asio::awaitable<void> sleep_for(clock::duration d) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  timer t(ex, d);
+  co_await t.async_wait(boost::asio::use_awaitable);
+}
+
+// Lets every other ready step be considered before the caller continues
+// (asyncio.sleep(0)): the continuation goes through the ready set, so the
+// strategy decides what runs first.
+inline boost::asio::awaitable<void> yield() {
+  auto ex = co_await boost::asio::this_coro::executor;
+  co_await boost::asio::post(ex, boost::asio::use_awaitable);
+}
+
+}  // namespace simloop

@@ -1,0 +1,53 @@
+#include <simloop/explore.hpp>
+
+#include <simloop/detail/environment.hpp>
+#include <simloop/simulation.hpp>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace simloop {
+
+report run_one(const options& opts, const std::function<boost::asio::awaitable<void>()>& make_body) {
+  simulation sim(opts);
+  return sim.run(make_body());
+}
+
+report explore(explore_options eo, std::function<boost::asio::awaitable<void>()> make_body) {
+  if (!make_body) throw std::invalid_argument("simloop::explore: make_body is empty");
+  std::uint64_t first = eo.first_seed;
+  std::uint64_t runs = eo.runs;
+  strategy strat = eo.strategy;
+  if (eo.use_environment) {
+    detail::environment env = detail::read_environment();
+    if (env.strategy) strat = *env.strategy;
+    if (env.runs) runs = *env.runs;
+    if (env.seed) {
+      first = *env.seed;
+      runs = 1;
+    } else if (env.shard_count) {
+      // Shard i of n takes the i-th contiguous slice of the seed range.
+      std::uint64_t per = runs / *env.shard_count, extra = runs % *env.shard_count;
+      std::uint64_t i = *env.shard_index;
+      first += i * per + std::min<std::uint64_t>(i, extra);
+      runs = per + (i < extra ? 1 : 0);
+    }
+  }
+  if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
+  if (strat == strategy::replay)
+    throw std::invalid_argument("simloop::explore_options::strategy cannot be replay: replay one run with run_one");
+  options opts = eo.base;
+  opts.strategy = strat;
+  validate(opts);
+  report last;
+  for (std::uint64_t i = 0; i < runs; ++i) {
+    opts.seed = first + i;
+    last = run_one(opts, make_body);
+    last.runs = i + 1;
+    if (!last.ok()) return last;
+  }
+  return last;
+}
+
+}  // namespace simloop

@@ -1,0 +1,30 @@
+#include <simloop/options.hpp>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace simloop {
+
+std::string_view to_string(strategy s) noexcept {
+  switch (s) {
+    case strategy::fifo: return "fifo";
+    case strategy::random: return "random";
+    case strategy::pct: return "pct";
+    case strategy::replay: return "replay";
+  }
+  return "unknown";
+}
+
+void validate(const options& o) {
+  auto bad = [](std::string_view field, std::string_view why) {
+    throw std::invalid_argument(fmt::format("simloop::options::{} {}", field, why));
+  };
+  if (o.pct_depth < 1) bad("pct_depth", fmt::format("must be >= 1 (got {})", o.pct_depth));
+  if (o.time_limit.count() <= 0) bad("time_limit", fmt::format("must be positive (got {}ns)", o.time_limit.count()));
+  if (o.step_limit == 0) bad("step_limit", "must be positive (got 0)");
+  if (o.pct_steps == 0) bad("pct_steps", "must be positive (got 0)");
+  if (static_cast<int>(o.strategy) < 0 || static_cast<int>(o.strategy) > 3) bad("strategy", "is not a simloop::strategy");
+}
+
+}  // namespace simloop

@@ -1,0 +1,307 @@
+#include <simloop/detail/scheduler.hpp>
+
+#include <simloop/detail/fifo_strategy.hpp>
+#include <simloop/detail/pct_strategy.hpp>
+#include <simloop/detail/random_strategy.hpp>
+#include <simloop/detail/replay_strategy.hpp>
+#include <simloop/simulation.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
+
+#include <fmt/format.h>
+
+#include <exception>
+#include <stdexcept>
+#include <typeinfo>
+
+namespace simloop::detail {
+
+namespace {
+
+thread_local scheduler* tl_current = nullptr;
+
+choice_source make_source(const options& o) {
+  if (o.strategy == strategy::replay) return choice_source::from_list(o.choices);
+  return choice_source::from_seed(o.seed);
+}
+
+// "+1.250s" style virtual time.
+std::string format_time(std::chrono::nanoseconds t) {
+  auto ns = t.count();
+  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
+}
+
+std::string describe_exception(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return fmt::format("{}: {}", typeid(ex).name(), ex.what());
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+
+bool is_run_aborted(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const run_aborted&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+scheduler* current_scheduler() noexcept { return tl_current; }
+
+scheduler::scheduler(simulation& owner, const options& opts)
+    : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {
+  validate(options_);
+}
+
+scheduler::~scheduler() {
+  alive_.reset();
+  destroy_everything();
+}
+
+void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
+  op->lane_ = lane ? lane : current_lane_;
+  op->armed_lane = current_lane_;
+  op->parent_step_ = step_;
+  if (op->deadline <= now_) {
+    // Asio posts the completion of a wait whose expiry has passed.
+    op->ec = {};
+    op->owner = nullptr;
+    ready_.push_back(op);
+    return;
+  }
+  owner.link(op);
+  timers_.push(op);
+}
+
+void scheduler::cancel_wait(wait_op* op, boost::system::error_code ec) {
+  if (!op->owner) return;
+  op->owner->unlink(op);
+  timers_.remove(op);
+  op->ec = ec;
+  op->parent_step_ = step_;
+  ready_.push_back(op);
+}
+
+std::size_t scheduler::cancel_all(timer_state& t, std::size_t max) {
+  std::size_t n = 0;
+  // Oldest waits first, as Asio's cancel_one does: the list is newest-first.
+  while (t.head && n < max) {
+    wait_op* oldest = t.head;
+    while (oldest->next) oldest = oldest->next;
+    cancel_wait(oldest, boost::asio::error::operation_aborted);
+    ++n;
+  }
+  return n;
+}
+
+void scheduler::forget(timer_state& t) noexcept {
+  while (t.head) {
+    wait_op* op = t.head;
+    t.unlink(op);
+    timers_.remove(op);
+    op->ec = boost::asio::error::operation_aborted;
+    if (tearing_down_) {
+      op->destroy();
+    } else {
+      op->parent_step_ = step_;
+      ready_.push_back(op);
+    }
+  }
+}
+
+std::uint64_t scheduler::decide(std::uint64_t n) {
+  if (n <= 1) return 0;
+  std::uint64_t v = 0;
+  if (options_.strategy != strategy::fifo) v = source_.choose(n);
+  choices_.push_back(static_cast<std::uint32_t>(v));
+  hash_ = (hash_ ^ (v + 0x51ed27ULL)) * 0x100000001b3ULL;
+  return v;
+}
+
+std::uint32_t scheduler::on_task_start(void* frame) {
+  std::uint32_t lane = tasks_.spawn(frame, current_lane_, step_);
+  if (new_lane_hook_) new_lane_hook_(new_lane_ctx_, lane);
+  return lane;
+}
+
+void scheduler::on_task_end(std::uint32_t lane) noexcept { tasks_.finish(lane); }
+
+std::string scheduler::position() const {
+  return fmt::format("seed {:#x}, step {}, t={}", options_.seed, step_, format_time(now_));
+}
+
+void scheduler::add_finding(finding_kind kind, std::string_view headline, std::string_view body) {
+  std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
+  msg += body;
+  msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
+  findings_.push_back(finding{kind, std::move(msg)});
+}
+
+std::string scheduler::pending_summary() const {
+  std::string out;
+  std::size_t alive = tasks_.alive();
+  out += fmt::format("  pending:    {} ready step(s), {} timer wait(s), {} live task(s)\n", ready_.size(),
+                     timers_.size(), alive);
+  if (!timers_.empty())
+    out += fmt::format("  next timer: t={}\n", format_time(timers_.earliest()));
+  return out;
+}
+
+bool scheduler::advance_time() {
+  std::chrono::nanoseconds next = timers_.earliest();
+  if (next > options_.time_limit) {
+    add_finding(finding_kind::time_limit,
+                fmt::format("time limit of {} reached before the body finished", format_time(options_.time_limit)),
+                pending_summary());
+    return false;
+  }
+  now_ = next;
+  hash_ = (hash_ ^ static_cast<std::uint64_t>(now_.count())) * 0x100000001b3ULL;
+  if (options_.record_trace) time_changes_.push_back(trace_time{step_ + 1, now_});
+  // Every wait due now becomes ready together: which runs first is the
+  // strategy's choice, not arming order.
+  while (!timers_.empty() && timers_.earliest() == now_) {
+    wait_op* op = timers_.pop();
+    op->owner->unlink(op);
+    op->ec = {};
+    ready_.push_back(op);
+  }
+  return true;
+}
+
+template <class Strategy>
+void scheduler::loop(Strategy& strategy) {
+  while (!stop_) {
+    if (ready_.empty()) {
+      if (body_done_) break;
+      if (timers_.empty()) {
+        add_finding(finding_kind::deadlock, "deadlock: the body cannot finish, nothing is ready and no timer is armed",
+                    pending_summary());
+        break;
+      }
+      if (!advance_time()) break;
+      continue;
+    }
+    if (step_ >= options_.step_limit) {
+      add_finding(finding_kind::step_limit,
+                  fmt::format("step limit of {} reached before the body finished", options_.step_limit),
+                  pending_summary());
+      break;
+    }
+    std::size_t n = ready_.size();
+    std::uint32_t choice = 0;
+    operation* op = strategy.take(ready_, source_, choice);
+    ++step_;
+    current_lane_ = op->lane_;
+    record_step(current_lane_, choice, n);
+    in_step_ = true;
+    try {
+      op->complete();
+    } catch (const run_aborted&) {
+      stop_ = true;
+    } catch (...) {
+      in_step_ = false;
+      add_finding(finding_kind::exception,
+                  fmt::format("exception escaped a handler: {}", describe_exception(std::current_exception())),
+                  fmt::format("  task:       #{}\n", current_lane_));
+      stop_ = true;
+    }
+    in_step_ = false;
+  }
+  current_lane_ = 0;
+}
+
+report scheduler::run(boost::asio::awaitable<void> body) {
+  if (in_step_ || running_)
+    throw std::logic_error("simloop::simulation::run called from inside one of its own steps");
+  if (ran_)
+    throw std::logic_error("simloop::simulation::run called twice: a simulation runs once; make a new one per run");
+  ran_ = running_ = true;
+  scheduler* previous = tl_current;
+  tl_current = this;
+
+  struct restore {
+    scheduler* self;
+    scheduler* previous;
+    ~restore() {
+      self->running_ = false;
+      tl_current = previous;
+    }
+  } guard{this, previous};
+
+  boost::asio::co_spawn(owner_.get_executor(), std::move(body), [this](std::exception_ptr e) {
+    body_done_ = true;
+    if (e && !is_run_aborted(e))
+      add_finding(finding_kind::exception,
+                  fmt::format("exception escaped the test body: {}", describe_exception(e)),
+                  fmt::format("  task:       #1 (the body)\n"));
+  });
+
+  switch (options_.strategy) {
+    case strategy::fifo: {
+      fifo_strategy s;
+      loop(s);
+      break;
+    }
+    case strategy::random: {
+      random_strategy s;
+      loop(s);
+      break;
+    }
+    case strategy::replay: {
+      replay_strategy s;
+      loop(s);
+      break;
+    }
+    case strategy::pct: {
+      pct_strategy s(source_, options_.pct_depth, options_.pct_steps);
+      for (std::uint32_t lane = 0; lane <= tasks_.size(); ++lane) s.on_new_lane(lane);
+      new_lane_ctx_ = &s;
+      new_lane_hook_ = [](void* ctx, std::uint32_t lane) { static_cast<pct_strategy*>(ctx)->on_new_lane(lane); };
+      loop(s);
+      new_lane_hook_ = nullptr;
+      new_lane_ctx_ = nullptr;
+      break;
+    }
+  }
+
+  report r;
+  r.seed = options_.seed;
+  r.strategy = options_.strategy;
+  r.steps = step_;
+  r.virtual_elapsed = now_;
+  destroy_everything();
+  r.findings = std::move(findings_);
+  r.trace_hash = hash_;
+  r.choices = std::move(choices_);
+  r.trace = std::move(trace_);
+  r.time_changes = std::move(time_changes_);
+  return r;
+}
+
+void scheduler::destroy_everything() noexcept {
+  tearing_down_ = true;
+  in_step_ = false;
+  // Destroying a handler can destroy coroutine frames whose destructors
+  // cancel timers or post more work (Asio's awaitable_thread posts its own
+  // unwinding): repeat until nothing is left.
+  while (!ready_.empty() || !timers_.empty()) {
+    while (!ready_.empty()) ready_.pop_front()->destroy();
+    while (!timers_.empty()) {
+      wait_op* op = timers_.pop();
+      if (op->owner) op->owner->unlink(op);
+      op->destroy();
+    }
+  }
+  tearing_down_ = false;
+}
+
+}  // namespace simloop::detail
