@@ -8,6 +8,7 @@
 #include <simloop/explore.hpp>
 #include <simloop/finding.hpp>
 #include <simloop/options.hpp>
+#include <simloop/random.hpp>
 #include <simloop/simulation.hpp>
 #include <simloop/sleep.hpp>
 #include <simloop/timeout.hpp>

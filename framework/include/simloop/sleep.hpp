@@ -6,17 +6,25 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace simloop {
 
-// Suspends the calling coroutine for d of virtual time (asyncio.sleep(d)).
-// Cancellable through the coroutine's cancellation state.
+// Suspends the calling coroutine for d (asyncio.sleep(d)): virtual time on a
+// simulation, real time (asio::steady_timer) on any other executor, so
+// production code can call it too. Cancellable through the coroutine's
+// cancellation state.
 inline boost::asio::awaitable<void> sleep_for(clock::duration d) {
   auto ex = co_await boost::asio::this_coro::executor;
-  timer t(ex, d);
-  co_await t.async_wait(boost::asio::use_awaitable);
+  if (find_simulation(ex)) {
+    timer t(ex, d);
+    co_await t.async_wait(boost::asio::use_awaitable);
+  } else {
+    boost::asio::steady_timer t(ex, std::chrono::duration_cast<std::chrono::steady_clock::duration>(d));
+    co_await t.async_wait(boost::asio::use_awaitable);
+  }
 }
 
 // Lets every other ready step be considered before the caller continues
