@@ -23,6 +23,7 @@ thread_local scheduler* tl_current = nullptr;
 
 choice_source make_source(const options& o) {
   if (o.strategy == strategy::replay) return choice_source::from_list(o.choices);
+  if (!o.choice_bytes.empty()) return choice_source::from_bytes(o.choice_bytes.data(), o.choice_bytes.size());
   return choice_source::from_seed(o.seed);
 }
 
@@ -141,7 +142,10 @@ std::string scheduler::position() const {
 void scheduler::add_finding(finding_kind kind, std::string_view headline, std::string_view body) {
   std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
   msg += body;
-  msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
+  if (options_.choice_bytes.empty())
+    msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
+  else
+    msg += "  replay: the input bytes are the schedule: run the fuzz target's _replay driver on the input file\n";
   findings_.push_back(finding{kind, std::move(msg)});
 }
 

@@ -1,0 +1,46 @@
+#include "fuzz_target.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace simloop::fuzz {
+
+bool explain_mode = false;
+
+namespace {
+report& last() {
+  static report r;
+  return r;
+}
+}  // namespace
+
+const report& last_report() { return last(); }
+
+int run_input(const std::uint8_t* data, std::size_t size, const std::function<asio::awaitable<void>()>& make_body) {
+  options opts;
+  opts.strategy = strategy::random;
+  opts.choice_bytes = std::span<const std::uint8_t>(data, size);
+  opts.step_limit = 200'000;
+  // A zero-length span means "use the seed": give it one zero byte instead,
+  // so the empty input is the all-default (FIFO) schedule.
+  static const std::uint8_t zero = 0;
+  if (size == 0) opts.choice_bytes = std::span<const std::uint8_t>(&zero, 1);
+  static std::uint64_t executions = 0;
+  ++executions;
+  simulation sim(opts);
+  last() = sim.run(make_body());
+  const report& r = last();
+  if (r.ok()) return 0;
+  std::string schedule = fmt::format("{}", fmt::join(r.choices, ","));
+  std::fprintf(stderr,
+               "%s\nsimloop: schedule of this input (%zu decisions): choices=[%s]\n"
+               "simloop: found at execution #%llu of this process\n",
+               r.describe().c_str(), r.choices.size(), schedule.c_str(), static_cast<unsigned long long>(executions));
+  if (explain_mode) return 0;
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace simloop::fuzz
