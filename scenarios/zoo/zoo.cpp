@@ -17,8 +17,8 @@ void add(variant v) { registry().push_back(std::move(v)); }
 
 const std::vector<variant>& all() { return registry(); }
 
-std::string replay_line(const variant& v, std::uint64_t seed, simloop::strategy s) {
-  return fmt::format("SIMLOOP_SEED={:#x} SIMLOOP_STRATEGY={} bug_zoo --only {}", seed, to_string(s), v.id());
+std::string replay_line(std::string_view program, const variant& v, std::uint64_t seed, simloop::strategy s) {
+  return fmt::format("SIMLOOP_SEED={:#x} SIMLOOP_STRATEGY={} {} --only {}", seed, to_string(s), program, v.id());
 }
 
 outcome evaluate(const variant& v, std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed) {

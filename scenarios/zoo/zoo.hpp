@@ -52,6 +52,6 @@ outcome evaluate(const variant&, std::optional<std::uint64_t> runs = std::nullop
                  std::optional<std::uint64_t> seed = std::nullopt);
 
 // The command that replays seed of a variant with the bug-zoo runner.
-std::string replay_line(const variant&, std::uint64_t seed, simloop::strategy);
+std::string replay_line(std::string_view program, const variant&, std::uint64_t seed, simloop::strategy);
 
 }  // namespace simloop::zoo

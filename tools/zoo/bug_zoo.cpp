@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     if (strategy) v.strategy = *strategy;
     std::fprintf(stderr, tty ? "\r\033[K[%zu/%zu] exploring %s" : "[%zu/%zu] exploring %s\n", i + 1, chosen.size(),
                  v.id().c_str());
-    simloop::set_replay_target(fmt::format("bug_zoo --only {}", v.id()), "");
+    simloop::set_replay_target(fmt::format("{} --only {}", argv[0], v.id()), "");
     auto out = simloop::zoo::evaluate(v, runs, seed);
     out.v = chosen[i];
     total_seconds += out.seconds;
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     std::string seed_text = o.r.ok() ? "-" : fmt::format("{:#x}", o.r.seed);
     fmt::print("{:<20} {:<26} {:<21} {:<21} {:>6} {:>8} {:>7.2f}s  {}\n", v.scenario, v.name,
                kind_or_dash(v.expected), found, o.r.runs, seed_text, o.seconds, o.verdict);
-    if (!o.r.ok()) fmt::print("    replay: {}\n", simloop::zoo::replay_line(v, o.r.seed, v.strategy));
+    if (!o.r.ok()) fmt::print("    replay: {}\n", simloop::zoo::replay_line(argv[0], v, o.r.seed, v.strategy));
     if (v.is_mutant()) (o.as_expected ? caught : escaped)++;
     else (o.as_expected ? silent : false_positives)++;
   }
