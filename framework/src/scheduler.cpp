@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cxxabi.h>
 #include <exception>
 #include <stdexcept>
 #include <typeinfo>
@@ -32,13 +34,24 @@ std::string format_time(std::chrono::nanoseconds t) {
   return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
 }
 
+// "std::runtime_error", not "St13runtime_error": findings are read by people.
+std::string type_name(const std::type_info* type) {
+  if (!type) return "unknown type";
+  int status = 0;
+  char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && readable ? readable : type->name();
+  std::free(readable);
+  return out;
+}
+
 std::string describe_exception(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    return fmt::format("{}: {}", typeid(ex).name(), ex.what());
+    return fmt::format("{}: {}", type_name(&typeid(ex)), ex.what());
   } catch (...) {
-    return "an exception not derived from std::exception";
+    return fmt::format("an exception of type {} (not derived from std::exception)",
+                       type_name(abi::__cxa_current_exception_type()));
   }
 }
 
