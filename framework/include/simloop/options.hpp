@@ -39,7 +39,7 @@ struct options {
   std::uint64_t pct_steps = 200;
   // strategy::replay: the decisions to replay (report::choices of a run). A
   // decision beyond the end of the list takes the default pick, 0.
-  std::vector<std::uint32_t> choices;
+  std::vector<std::uint32_t> choices = {};
   // Keep the per-step trace in the report (report::trace). The trace hash is
   // computed either way.
   bool record_trace = true;
