@@ -24,7 +24,13 @@ net::network& simulation::network() {
   return *network_;
 }
 
-report simulation::run(asio::awaitable<void> body) { return sched_.run(std::move(body)); }
+report simulation::run(asio::awaitable<void> body) {
+  // A default-constructed (or moved-from) awaitable has no frame: co_spawn
+  // would resume a null coroutine handle.
+  if (!body.valid())
+    throw std::invalid_argument("simloop::simulation::run: the body is an empty awaitable (default-constructed or moved from)");
+  return sched_.run(std::move(body));
+}
 
 simulation* simulation::current() noexcept {
   detail::scheduler* s = detail::current_scheduler();

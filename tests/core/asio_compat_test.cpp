@@ -13,6 +13,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -433,6 +434,27 @@ TEST(AsioCompat, PostedHandlersOrderFollowsTheStrategy) {
   std::set<std::vector<int>> orders;
   for (std::uint64_t seed = 0; seed < 50; ++seed) orders.insert(order_of(seeded(seed)));
   EXPECT_GT(orders.size(), 5u);
+}
+
+TEST(AsioCompat, WorkGuardsAndSpawningOntoTheContext) {
+  simloop::simulation sim(fifo());
+  // Work counting is accepted and answered, but does not decide when a run
+  // ends (the body and the ready set do).
+  auto guard = asio::make_work_guard(sim);
+  EXPECT_TRUE(guard.owns_work());
+  EXPECT_EQ(guard.get_executor(), sim.get_executor());
+  std::vector<std::string> log;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    asio::co_spawn(sim, [&]() -> asio::awaitable<void> {
+      log.push_back("spawned on the context");
+      co_return;
+    }, asio::detached);
+    co_await simloop::yield();
+    log.push_back("body");
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(log, (std::vector<std::string>{"spawned on the context", "body"}));
+  guard.reset();
 }
 
 // ---- cancellation slots -----------------------------------------------------------

@@ -8,11 +8,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 using simloop::finding_kind;
@@ -275,6 +277,35 @@ TEST(Run, RunFromInsideItsOwnStepThrowsLogicError) {
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_TRUE(contains(error, "from inside one of its own steps")) << error;
   EXPECT_EQ(r.virtual_elapsed, 1s);
+}
+
+TEST(Run, EmptyBodyIsRejected) {
+  simloop::simulation sim;
+  try {
+    (void)sim.run(asio::awaitable<void>{});
+    FAIL() << "an empty awaitable must be rejected";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(contains(e.what(), "empty awaitable")) << e.what();
+  }
+}
+
+TEST(Run, ExceptionFromAStrandHandlerIsAFinding) {
+  std::vector<int> ran;
+  auto sim = std::make_unique<simloop::simulation>(fifo());
+  auto r = sim->run([&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    auto strand = asio::make_strand(ex);
+    asio::post(strand, [&] { ran.push_back(1); });
+    asio::post(strand, [] { throw std::length_error("strand handler failed"); });
+    asio::post(strand, [&] { ran.push_back(3); });
+    co_await simloop::sleep_for(1s);
+  }());
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  EXPECT_EQ(r.findings[0].kind, finding_kind::exception);
+  EXPECT_TRUE(contains(r.findings[0].message, "std::length_error: strand handler failed")) << r.findings[0].message;
+  EXPECT_EQ(ran, (std::vector<int>{1}));
+  // The strand still holds a handler; the simulation's teardown destroys it.
+  sim.reset();
 }
 
 TEST(Run, AnotherSimulationMayRunInsideAStep) {
