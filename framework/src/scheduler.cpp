@@ -69,6 +69,9 @@ bool is_run_aborted(std::exception_ptr e) {
 
 scheduler* current_scheduler() noexcept { return tl_current; }
 
+current_scope::current_scope(scheduler& s) noexcept : previous_(tl_current) { tl_current = &s; }
+current_scope::~current_scope() { tl_current = previous_; }
+
 scheduler::scheduler(simulation& owner, const options& opts)
     : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);

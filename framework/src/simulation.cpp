@@ -14,7 +14,8 @@ simulation::simulation(options opts) : sched_(*this, opts) {
 simulation::~simulation() {
   // Services (strands among them) may hold handlers whose destruction posts
   // to this simulation: shut them down while the scheduler still exists, then
-  // destroy what that posted.
+  // destroy what that posted. Frames destroyed here may read the clock.
+  detail::current_scope scope(sched_);
   shutdown();
   sched_.destroy_remaining();
 }

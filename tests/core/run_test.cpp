@@ -250,6 +250,32 @@ TEST(Run, ExceptionFromATimerCallbackIsAFinding) {
 
 // ---- misuse -------------------------------------------------------------------------
 
+TEST(Run, ClockIsReadableWhileTheSimulationTearsDown) {
+  // A deadlocked task's frame is held by its channel and destroyed with the
+  // simulation; a destructor in it that reads the clock must not terminate.
+  struct stopwatch {
+    std::chrono::nanoseconds* out;
+    simloop::clock::time_point start = simloop::clock::now();
+    ~stopwatch() { *out = simloop::clock::now() - start; }
+  };
+  std::chrono::nanoseconds measured{-1};
+  {
+    simloop::simulation sim(fifo());
+    auto r = sim.run([&]() -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      asio::experimental::channel<void(boost::system::error_code, int)> ch(ex, 0);
+      stopwatch watch{&measured};
+      co_await simloop::sleep_for(1s);
+      int never = co_await ch.async_receive(asio::use_awaitable);
+      (void)never;
+    }());
+    EXPECT_TRUE(r.has(finding_kind::deadlock)) << r.describe();
+    EXPECT_EQ(measured, -1ns);  // still alive: held by the channel
+  }
+  EXPECT_EQ(measured, 1s);
+  EXPECT_EQ(simloop::simulation::current(), nullptr);
+}
+
 TEST(Run, RunTwiceThrowsLogicError) {
   simloop::simulation sim;
   auto r = sim.run([]() -> asio::awaitable<void> { co_return; }());
