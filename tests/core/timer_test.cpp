@@ -11,6 +11,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -378,6 +380,82 @@ TEST(Timer, CancelAfterTheDeadlineButBeforeTheHandlerLeavesSuccess) {
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(cancelled, 0u);
   EXPECT_FALSE(late) << late.message();
+}
+
+// ---- sleep_for, yield and timeout ------------------------------------------------------
+
+TEST(Timer, YieldLetsEveryReadyStepGoFirstUnderFifo) {
+  std::vector<std::string> log;
+  auto r = run_with(fifo(), [&]() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    asio::post(ex, [&] { log.push_back("posted"); });
+    co_await simloop::yield();
+    log.push_back("after yield");
+    co_await simloop::sleep_for(0s);  // a zero sleep is a yield through the ready set
+    log.push_back("after zero sleep");
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(log, (std::vector<std::string>{"posted", "after yield", "after zero sleep"}));
+  EXPECT_EQ(r.virtual_elapsed, 0s);
+}
+
+asio::awaitable<int> slow_value(std::chrono::nanoseconds d, int v, bool* cancelled) {
+  try {
+    co_await simloop::sleep_for(d);
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == asio::error::operation_aborted) *cancelled = true;
+    throw;
+  }
+  co_return v;
+}
+
+TEST(Timer, TimeoutReturnsTheValueWhenTheOperationWins) {
+  int got = 0;
+  bool cancelled = false;
+  auto r = run_with(seeded(4), [&]() -> asio::awaitable<void> {
+    got = co_await simloop::timeout(5s, slow_value(2s, 7, &cancelled));
+    co_await simloop::sleep_for(10s);  // the deadline timer is gone: nothing fires at 5s
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, 7);
+  EXPECT_FALSE(cancelled);
+  EXPECT_EQ(r.virtual_elapsed, 12s);
+}
+
+TEST(Timer, TimeoutCancelsTheOperationAndThrowsTimedOut) {
+  std::string error;
+  bool cancelled = false;
+  std::chrono::nanoseconds at{-1};
+  auto r = run_with(seeded(4), [&]() -> asio::awaitable<void> {
+    try {
+      (void)co_await simloop::timeout(1s, slow_value(1h, 7, &cancelled));
+    } catch (const boost::system::system_error& e) {
+      error = e.code() == simloop::error::timed_out ? "timed_out" : e.what();
+      at = vnow();
+    }
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(error, "timed_out");
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(at, 1s);
+  EXPECT_EQ(r.virtual_elapsed, 1s);
+  EXPECT_EQ(boost::system::error_code(simloop::error::timed_out).message(), "operation timed out");
+}
+
+TEST(Timer, TimeoutOfAVoidOperation) {
+  int outcomes = 0;
+  auto r = run_with(fifo(), [&]() -> asio::awaitable<void> {
+    co_await simloop::timeout(2s, simloop::sleep_for(1s));
+    ++outcomes;
+    try {
+      co_await simloop::timeout(1s, simloop::sleep_for(2s));
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == simloop::error::timed_out) outcomes += 10;
+    }
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(outcomes, 11);
+  EXPECT_EQ(r.virtual_elapsed, 2s);
 }
 
 // ---- same-instant timers are a scheduling choice -------------------------------------
