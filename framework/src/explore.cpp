@@ -19,6 +19,7 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   std::uint64_t first = eo.first_seed;
   std::uint64_t runs = eo.runs;
   strategy strat = eo.strategy;
+  if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
   if (eo.use_environment) {
     detail::environment env = detail::read_environment();
     if (env.strategy) strat = *env.strategy;
@@ -34,13 +35,16 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
       runs = per + (i < extra ? 1 : 0);
     }
   }
-  if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
   if (strat == strategy::replay)
     throw std::invalid_argument("simloop::explore_options::strategy cannot be replay: replay one run with run_one");
   options opts = eo.base;
   opts.strategy = strat;
   validate(opts);
   report last;
+  // A shard may be empty (more shards than runs): nothing to run is a pass.
+  last.seed = first;
+  last.strategy = strat;
+  last.runs = 0;
   for (std::uint64_t i = 0; i < runs; ++i) {
     opts.seed = first + i;
     last = run_one(opts, make_body);

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cxxabi.h>
 #include <exception>
 #include <stdexcept>
 #include <typeinfo>
@@ -33,13 +35,24 @@ std::string format_time(std::chrono::nanoseconds t) {
   return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
 }
 
+// "std::runtime_error", not "St13runtime_error": findings are read by people.
+std::string type_name(const std::type_info* type) {
+  if (!type) return "unknown type";
+  int status = 0;
+  char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+  std::string out = status == 0 && readable ? readable : type->name();
+  std::free(readable);
+  return out;
+}
+
 std::string describe_exception(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    return fmt::format("{}: {}", typeid(ex).name(), ex.what());
+    return fmt::format("{}: {}", type_name(&typeid(ex)), ex.what());
   } catch (...) {
-    return "an exception not derived from std::exception";
+    return fmt::format("an exception of type {} (not derived from std::exception)",
+                       type_name(abi::__cxa_current_exception_type()));
   }
 }
 
@@ -56,6 +69,9 @@ bool is_run_aborted(std::exception_ptr e) {
 }  // namespace
 
 scheduler* current_scheduler() noexcept { return tl_current; }
+
+current_scope::current_scope(scheduler& s) noexcept : previous_(tl_current) { tl_current = &s; }
+current_scope::~current_scope() { tl_current = previous_; }
 
 scheduler::scheduler(simulation& owner, const options& opts)
     : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {

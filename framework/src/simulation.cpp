@@ -14,7 +14,8 @@ simulation::simulation(options opts) : sched_(*this, opts) {
 simulation::~simulation() {
   // Services (strands among them) may hold handlers whose destruction posts
   // to this simulation: shut them down while the scheduler still exists, then
-  // destroy what that posted.
+  // destroy what that posted. Frames destroyed here may read the clock.
+  detail::current_scope scope(sched_);
   shutdown();
   sched_.destroy_remaining();
 }
@@ -24,7 +25,13 @@ net::network& simulation::network() {
   return *network_;
 }
 
-report simulation::run(asio::awaitable<void> body) { return sched_.run(std::move(body)); }
+report simulation::run(asio::awaitable<void> body) {
+  // A default-constructed (or moved-from) awaitable has no frame: co_spawn
+  // would resume a null coroutine handle.
+  if (!body.valid())
+    throw std::invalid_argument("simloop::simulation::run: the body is an empty awaitable (default-constructed or moved from)");
+  return sched_.run(std::move(body));
+}
 
 simulation* simulation::current() noexcept {
   detail::scheduler* s = detail::current_scheduler();

@@ -25,11 +25,13 @@ struct explore_options {
 
 // Runs make_body() on a fresh simulation for seeds first_seed,
 // first_seed + 1, ...; returns the first failing run's report, or the last
-// run's report if none failed (report::runs says how many ran).
+// run's report if none failed (report::runs says how many ran; 0 when a
+// SIMLOOP_SHARD slice is empty because there are more shards than runs).
 //
 // Environment (when use_environment): SIMLOOP_SEED=<n|0xhex> runs that one
 // seed only; SIMLOOP_RUNS=<n> sets runs; SIMLOOP_STRATEGY=<fifo|random|pct>
-// sets the strategy. A malformed value throws std::invalid_argument naming
+// sets the strategy; SIMLOOP_SHARD=i/n runs the i-th of n contiguous slices
+// of the seed range. A malformed value throws std::invalid_argument naming
 // the variable and the expected form.
 report explore(explore_options, std::function<boost::asio::awaitable<void>()> make_body);
 

@@ -40,11 +40,11 @@ struct options {
   std::uint64_t pct_steps = 200;
   // strategy::replay: the decisions to replay (report::choices of a run). A
   // decision beyond the end of the list takes the default pick, 0.
-  std::vector<std::uint32_t> choices;
+  std::vector<std::uint32_t> choices = {};
   // When non-empty, every decision of a random or pct run is read from these
   // bytes instead of the seeded PRNG (libFuzzer's input); once they are used
   // up every decision is 0, the default pick. Not owned: must outlive run().
-  std::span<const std::uint8_t> choice_bytes;
+  std::span<const std::uint8_t> choice_bytes = {};
   // Keep the per-step trace in the report (report::trace). The trace hash is
   // computed either way.
   bool record_trace = true;

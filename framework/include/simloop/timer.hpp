@@ -30,10 +30,13 @@ namespace detail {
 // entry; running it clears the handler's cancellation slot and invokes the
 // handler, directly when the handler's executor is this simulation's, or by
 // posting it to whatever executor the handler is bound to (a strand, say).
-template <class Handler>
+// That executor defaults to the timer's (io_ex_), as for any Asio I/O object:
+// without the default, get_associated_executor would answer system_executor
+// and the handler would run on a hidden thread.
+template <class Handler, class IoExecutor>
 struct wait_op_impl final : wait_op {
   template <class H>
-  explicit wait_op_impl(H&& h) : wait_op(&do_complete), handler_(std::forward<H>(h)) {}
+  wait_op_impl(H&& h, const IoExecutor& io_ex) : wait_op(&do_complete), handler_(std::forward<H>(h)), io_ex_(io_ex) {}
 
   static void do_complete(operation* base, bool invoke) {
     auto* self = static_cast<wait_op_impl*>(base);
@@ -41,6 +44,7 @@ struct wait_op_impl final : wait_op {
     auto slot = boost::asio::get_associated_cancellation_slot(self->handler_);
     if (slot.is_connected()) slot.clear();
     Handler handler(std::move(self->handler_));
+    IoExecutor io_ex(std::move(self->io_ex_));
     boost::system::error_code ec = self->ec;
     bool direct = self->direct_;
     self->~wait_op_impl();
@@ -49,12 +53,13 @@ struct wait_op_impl final : wait_op {
     if (direct) {
       std::move(handler)(ec);
     } else {
-      auto ex = boost::asio::get_associated_executor(handler);
+      auto ex = boost::asio::get_associated_executor(handler, io_ex);
       boost::asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
     }
   }
 
   Handler handler_;
+  IoExecutor io_ex_;
   bool direct_ = true;
 };
 
@@ -115,23 +120,28 @@ class basic_timer {
     requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
   basic_timer(ExecutionContext& ctx, const time_point& t) : basic_timer(ctx.get_executor(), t) {}
 
-  basic_timer(basic_timer&& other) noexcept
-      : ex_(std::move(other.ex_)), sched_(other.sched_), alive_(std::move(other.alive_)), state_(other.state_) {
-    other.state_ = {};
-    state_.adopt();
-  }
+  basic_timer(basic_timer&& other) noexcept : ex_(std::move(other.ex_)) { take(other); }
   basic_timer& operator=(basic_timer&& other) noexcept {
     if (this != &other) {
       release();
       ex_ = std::move(other.ex_);
-      sched_ = other.sched_;
-      alive_ = std::move(other.alive_);
-      state_ = other.state_;
-      other.state_ = {};
-      state_.adopt();
+      take(other);
     }
     return *this;
   }
+  // From a timer on another executor type (what use_awaitable.as_default_on
+  // and other executor adapters do, as with asio::basic_waitable_timer).
+  template <class OtherExecutor>
+    requires(!std::is_same_v<OtherExecutor, Executor> && std::is_convertible_v<OtherExecutor, Executor>)
+  basic_timer(basic_timer<OtherExecutor>&& other) noexcept : ex_(std::move(other.ex_)) {
+    take(other);
+  }
+  template <class OtherExecutor>
+    requires(!std::is_same_v<OtherExecutor, Executor> && std::is_convertible_v<OtherExecutor, Executor>)
+  basic_timer& operator=(basic_timer<OtherExecutor>&& other) noexcept {
+    return *this = basic_timer(std::move(other));
+  }
+
   basic_timer(const basic_timer&) = delete;
   basic_timer& operator=(const basic_timer&) = delete;
 
@@ -183,12 +193,12 @@ class basic_timer {
   template <class WaitHandler>
   void start_wait(WaitHandler&& handler) {
     using handler_type = std::decay_t<WaitHandler>;
-    using op_type = detail::wait_op_impl<handler_type>;
+    using op_type = detail::wait_op_impl<handler_type, Executor>;
     detail::scheduler& s = live();
     void* mem = s.pool().allocate(sizeof(op_type));
     op_type* op;
     try {
-      op = ::new (mem) op_type(std::forward<WaitHandler>(handler));
+      op = ::new (mem) op_type(std::forward<WaitHandler>(handler), ex_);
     } catch (...) {
       s.pool().deallocate(mem, sizeof(op_type));
       throw;
@@ -196,9 +206,12 @@ class basic_timer {
     op->pool_ = &s.pool();
     std::uint32_t lane = 0;
     auto assoc = boost::asio::get_associated_executor(op->handler_, ex_);
-    if constexpr (std::is_same_v<decltype(assoc), simloop::executor>) {
+    // Adapters derived from these (use_awaitable_t::executor_with_default, ...)
+    // are the same executor: complete them directly too.
+    using assoc_type = decltype(assoc);
+    if constexpr (std::is_base_of_v<simloop::executor, assoc_type>) {
       lane = assoc.lane();
-    } else if constexpr (std::is_same_v<decltype(assoc), boost::asio::any_io_executor>) {
+    } else if constexpr (std::is_base_of_v<boost::asio::any_io_executor, assoc_type>) {
       if (const auto* e = assoc.template target<simloop::executor>()) lane = e->lane();
       else op->direct_ = false;
     } else {
@@ -220,10 +233,22 @@ class basic_timer {
     if (alive_.expired()) detail::throw_timer_simulation_gone();
     return *sched_;
   }
+  // The rest of a move: the pending waits follow their timer_state.
+  template <class OtherExecutor>
+  void take(basic_timer<OtherExecutor>& other) noexcept {
+    sched_ = other.sched_;
+    alive_ = std::move(other.alive_);
+    state_ = other.state_;
+    other.state_ = {};
+    state_.adopt();
+  }
   void release() noexcept {
     if (sched_ && !alive_.expired()) sched_->forget(state_);
     state_ = {};
   }
+
+  template <class>
+  friend class basic_timer;
 
   Executor ex_;
   detail::scheduler* sched_ = nullptr;

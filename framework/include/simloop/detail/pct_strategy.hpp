@@ -47,7 +47,10 @@ class pct_strategy {
       best = highest(ready);
     }
     choice = static_cast<std::uint32_t>(best);
-    return ready.take_stable(best);
+    // take_swap, as the replay strategy does: replaying report::choices must
+    // see the ready set in the same order after every pick. "Oldest" comes
+    // from the ages the ready set stamps, not from positions in it.
+    return ready.take_swap(best);
   }
 
  private:
@@ -61,7 +64,7 @@ class pct_strategy {
     std::uint64_t best_priority = priority_of(ready[0]->lane_);
     for (std::size_t i = 1; i < ready.size(); ++i) {
       std::uint64_t p = priority_of(ready[i]->lane_);
-      if (p > best_priority) {
+      if (p > best_priority || (p == best_priority && ready_set::older(ready[i], ready[best]))) {
         best = i;
         best_priority = p;
       }

@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
@@ -27,8 +28,11 @@ class ready_set {
     return ring_[(head_ + i) & mask_];
   }
 
+  // Stamps the op's age in aux_ (free while an op is ready: the timer heap
+  // index it held is dead once the wait left the heap).
   void push_back(operation* op) {
     if (size_ == mask_ + 1) grow();
+    op->aux_ = next_age_++;
     ring_[(head_ + size_) & mask_] = op;
     ++size_;
   }
@@ -53,8 +57,9 @@ class ready_set {
     return op;
   }
 
-  // Removes entry i keeping the order of the rest (pct, which prefers the
-  // oldest entry among equals).
+  // Removes entry i keeping the order of the rest. No built-in strategy uses
+  // it: a strategy whose picks are replayed must remove with take_swap, as
+  // the replay strategy does, or the ready sets diverge after the first pick.
   operation* take_stable(std::size_t i) noexcept {
     assert(i < size_);
     operation* op = (*this)[i];
@@ -63,6 +68,12 @@ class ready_set {
     head_ = (head_ + 1) & mask_;
     --size_;
     return op;
+  }
+
+  // True when a entered the ready set before b. Ages are 32-bit and wrap:
+  // the comparison holds while the two entered less than 2^31 pushes apart.
+  static bool older(const operation* a, const operation* b) noexcept {
+    return static_cast<std::int32_t>(a->aux_ - b->aux_) < 0;
   }
 
   template <class F>
@@ -86,6 +97,7 @@ class ready_set {
   std::size_t head_ = 0;
   std::size_t size_ = 0;
   std::size_t mask_ = 0;
+  std::uint32_t next_age_ = 0;
 };
 
 }  // namespace simloop::detail

@@ -32,6 +32,20 @@ class scheduler;
 // The scheduler whose run() is on this thread's stack, if any.
 scheduler* current_scheduler() noexcept;
 
+// Makes a scheduler the thread's current one for a scope. run() is one such
+// scope; the simulation's teardown is another: destructors of the frames it
+// destroys may read simloop::clock, which must not throw there.
+class current_scope {
+ public:
+  explicit current_scope(scheduler& s) noexcept;
+  ~current_scope();
+  current_scope(const current_scope&) = delete;
+  current_scope& operator=(const current_scope&) = delete;
+
+ private:
+  scheduler* previous_;
+};
+
 // A posted function object.
 template <class F>
 struct executor_op final : operation {
