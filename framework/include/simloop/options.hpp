@@ -43,6 +43,11 @@ struct options {
   // Keep the per-step trace in the report (report::trace). The trace hash is
   // computed either way.
   bool record_trace = true;
+  // Track happens-before (vector clocks over task lanes, one call per step)
+  // and report races on simloop::tracked<T> (finding_kind::race). Default on;
+  // off, a step costs nothing extra and tracked<T> is a plain value. No
+  // environment variable.
+  bool detect_races = true;
 };
 
 // Throws std::invalid_argument naming the first invalid field.

@@ -1,6 +1,7 @@
 // simloop/simloop.hpp: everything of simloop's core.
 #pragma once
 
+#include <simloop/annotations.hpp>
 #include <simloop/assert.hpp>
 #include <simloop/clock.hpp>
 #include <simloop/error.hpp>

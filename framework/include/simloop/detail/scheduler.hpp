@@ -28,6 +28,7 @@ class simulation;
 namespace simloop::detail {
 
 class scheduler;
+class happens_before_state;
 
 // The scheduler whose run() is on this thread's stack, if any.
 scheduler* current_scheduler() noexcept;
@@ -128,6 +129,10 @@ class scheduler {
   void on_task_end(std::uint32_t lane) noexcept;
   const task_registry& tasks() const noexcept { return tasks_; }
 
+  // ---- happens-before (null when options::detect_races is off) ----------
+
+  happens_before_state* happens_before() noexcept { return hb_.get(); }
+
   // ---- findings -----------------------------------------------------------
 
   // Records a finding. headline: one line without the "simloop: " prefix and
@@ -194,6 +199,11 @@ class scheduler {
   std::vector<finding> findings_;
 
   std::shared_ptr<scheduler*> alive_;
+  // Vector clocks over lanes (src/races/): one call per step when on.
+  struct hb_deleter {
+    void operator()(happens_before_state*) const noexcept;
+  };
+  std::unique_ptr<happens_before_state, hb_deleter> hb_;
 };
 
 }  // namespace simloop::detail
