@@ -63,6 +63,23 @@ scheduler::scheduler(simulation& owner, const options& opts)
   if (options_.detect_races) hb_.reset(new happens_before_state());
 }
 
+void scheduler::enter_lane(std::uint32_t lane) {
+  if (hb_) hb_->inline_enter(current_lane_, lane);
+  current_lane_ = lane;
+}
+
+void scheduler::leave_lane(std::uint32_t prev) noexcept {
+  // The inline code ran before the rest of the step: its lane's knowledge
+  // flows back to the lane that resumes.
+  if (hb_) {
+    try {
+      hb_->inline_leave(step_);
+    } catch (...) {
+    }
+  }
+  current_lane_ = prev;
+}
+
 void scheduler::hb_deleter::operator()(happens_before_state* p) const noexcept { delete p; }
 
 scheduler::~scheduler() {

@@ -59,6 +59,7 @@ void happens_before_state::join(std::uint32_t l, std::uint64_t step, const clock
 }
 
 void happens_before_state::on_step(std::uint64_t step, std::uint32_t l, std::uint64_t parent_step) {
+  inline_.clear();
   if (step_lane_.size() <= step) step_lane_.resize(step + 1, 0);
   step_lane_[step] = l;
   lane_clock& lc = lane(l);
@@ -70,7 +71,35 @@ void happens_before_state::on_step(std::uint64_t step, std::uint32_t l, std::uin
   join(l, step, clock_at(pl, parent_step), pl, parent_step);
 }
 
+void happens_before_state::materialise(std::uint64_t step) {
+  // Frames below may be untouched too: join from the bottom-most untouched.
+  std::size_t i = inline_.size();
+  while (i > 0 && !inline_[i - 1].touched) --i;
+  for (; i < inline_.size(); ++i) {
+    inline_frame& f = inline_[i];
+    lane(std::max(f.outer, f.inner));
+    lane_clock& t = lanes_[f.inner];
+    if (t.now.size() <= f.inner) t.now.resize(f.inner + 1, 0);
+    t.now[f.inner] = step;
+    clock c = lanes_[f.outer].now;  // a copy: no aliasing while t grows
+    join(f.inner, step, &c, f.outer, step);
+    f.touched = true;
+  }
+}
+
+void happens_before_state::inline_leave(std::uint64_t step) {
+  if (inline_.empty()) return;
+  inline_frame f = inline_.back();
+  inline_.pop_back();
+  if (!f.touched) return;
+  // The inline code ran before the rest of the step: the outer lane knows it.
+  clock c = lanes_[f.inner].now;
+  join(f.outer, step, &c, f.inner, step);
+  if (!inline_.empty()) inline_.back().touched = true;
+}
+
 void happens_before_state::release(const void* key, std::uint32_t l, std::uint64_t step) {
+  touch(step);
   lane_clock& lc = lane(l);
   if (lc.now.size() <= l) lc.now.resize(l + 1, 0);
   lc.now[l] = step;
@@ -80,6 +109,7 @@ void happens_before_state::release(const void* key, std::uint32_t l, std::uint64
 }
 
 void happens_before_state::acquire(const void* key, std::uint32_t l, std::uint64_t step) {
+  touch(step);
   auto it = sync_.find(key);
   if (it == sync_.end()) return;
   // A copy: join may resize the lane's clock, and the key's clock must not

@@ -35,6 +35,7 @@ race_detector::lane_entry& race_detector::variable::of(std::uint32_t lane) {
 
 void race_detector::on_access(scheduler& s, happens_before_state& hb, const void* var, const char* label,
                               access_kind kind, access_site site) {
+  hb.touch(s.step());
   variable& v = vars_[var];
   v.label = label;
   std::uint32_t lane = s.current_lane();

@@ -35,6 +35,20 @@ class happens_before_state {
   // The core calls this at the start of every step (when race detection is on).
   void on_step(std::uint64_t step, std::uint32_t lane, std::uint64_t parent_step);
 
+  // Within a step, code of lane `outer` runs code of lane `inner` inline
+  // (co_spawn's first dispatch, a completion dispatched to its awaiter's
+  // executor) until inline_leave. The clocks are joined lazily, by touch(),
+  // only if the inline code makes an access or a release/acquire: a
+  // detached task's empty completion, dispatched to its spawner's executor,
+  // must not become a join edge. Posts made inline need nothing here: the
+  // op joins the step's lane when it runs.
+  void inline_enter(std::uint32_t outer, std::uint32_t inner) { inline_.push_back({outer, inner, false}); }
+  void inline_leave(std::uint64_t step);
+  // Called before an access or a release/acquire in the current step.
+  void touch(std::uint64_t step) {
+    if (!inline_.empty() && !inline_.back().touched) materialise(step);
+  }
+
   void release(const void* key, std::uint32_t lane, std::uint64_t step);
   void acquire(const void* key, std::uint32_t lane, std::uint64_t step);
   void forget(const void* key) { sync_.erase(key); }
@@ -72,6 +86,13 @@ class happens_before_state {
   void join(std::uint32_t l, std::uint64_t step, const clock* other, std::uint32_t other_lane,
             std::uint64_t other_step);
   const clock* clock_at(std::uint32_t lane, std::uint64_t step) const;
+
+  void materialise(std::uint64_t step);
+  struct inline_frame {
+    std::uint32_t outer, inner;
+    bool touched;
+  };
+  std::vector<inline_frame> inline_;
 
   std::vector<std::uint32_t> step_lane_;  // step -> lane
   std::vector<lane_clock> lanes_;

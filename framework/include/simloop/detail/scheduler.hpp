@@ -75,6 +75,14 @@ class scheduler {
     using func = std::decay_t<F>;
     if (may_block && in_step_) {
       func tmp(std::forward<F>(f));
+      if (lane == 0 || lane == current_lane_) {
+        std::move(tmp)();
+        return;
+      }
+      // Inline into another task (co_spawn's first dispatch, a completion
+      // dispatched to its awaiter): that code belongs to `lane` until it
+      // returns, for the task attribution of accesses and lane-0 posts.
+      inline_lane switched(*this, lane);
       std::move(tmp)();
       return;
     }
@@ -155,6 +163,14 @@ class scheduler {
  private:
   template <class Strategy>
   void loop(Strategy& strategy);
+  struct inline_lane {
+    inline_lane(scheduler& s, std::uint32_t lane) : s_(s), prev_(s.current_lane_) { s.enter_lane(lane); }
+    ~inline_lane() { s_.leave_lane(prev_); }
+    scheduler& s_;
+    std::uint32_t prev_;
+  };
+  void enter_lane(std::uint32_t lane);
+  void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
   void destroy_everything() noexcept;
 
