@@ -6,6 +6,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
@@ -19,31 +21,14 @@ struct shared_counter {
   int finished = 0;
 };
 
-// The seeds' Counter: read, suspend, write back.
-asio::awaitable<void> lost_update_body(int tasks) {
-  auto ex = co_await asio::this_coro::executor;
-  auto c = std::make_shared<shared_counter>();
-  for (int i = 0; i < tasks; ++i) {
-    asio::co_spawn(
-        ex,
-        [c]() -> asio::awaitable<void> {
-          co_await simloop::yield();
-          int current = c->value.read();
-          co_await simloop::yield();
-          c->value.write(current + 1);
-          ++c->finished;
-        },
-        asio::detached);
-  }
-  while (c->finished < tasks) co_await simloop::sleep_for(1ms);
-}
-
 simloop::report run(std::uint64_t seed, asio::awaitable<void> body, simloop::strategy s = simloop::strategy::random) {
   simloop::simulation sim({.seed = seed, .strategy = s});
   return sim.run(std::move(body));
 }
 
 }  // namespace
+
+namespace {
 
 // The final value is right on many seeds (the writes did not interleave);
 // the detector reports the race on every one of them.
@@ -65,6 +50,11 @@ asio::awaitable<void> lost_update_checked(int tasks, std::shared_ptr<int> final_
   while (c->finished < tasks) co_await simloop::sleep_for(1ms);
   *final_value = c->value.peek();
 }
+
+// The seeds' Counter: read, suspend, write back.
+asio::awaitable<void> lost_update_body(int tasks) { return lost_update_checked(tasks, std::make_shared<int>()); }
+
+}  // namespace
 
 TEST(RaceDetector, LostUpdateReportedOnEverySeed) {
   for (int tasks : {2, 8}) {
@@ -248,18 +238,58 @@ asio::awaitable<void> annotated_flag_body(bool annotate) {
   co_await rmw(s);
 }
 
-// Timer edge: a task arms a timer after its update; the timer's handler
-// (another lane's step) is ordered after the arming step.
-asio::awaitable<void> post_edge_body(bool with_edge) {
+// Completion edge: a child's end is ordered before its spawner's
+// completion handler (here it sets an event the body waits for).
+asio::awaitable<void> completion_edge_body() {
   auto ex = co_await asio::this_coro::executor;
   auto s = std::make_shared<two_phase>();
   co_await rmw(s);
   auto done = std::make_shared<simloop::event>(ex);
-  if (with_edge) {
-    // The handler is posted after the update: poster -> handler.
-    asio::co_spawn(ex, rmw(s), [done](std::exception_ptr) { done->set(); });
-  }
+  asio::co_spawn(ex, rmw(s), [done](std::exception_ptr) { done->set(); });
   co_await done->async_wait(asio::use_awaitable);
+  co_await rmw(s);
+}
+
+// Post and timer edges into another lane (an executor carrying lane 7): the
+// handler's write is ordered after the poster's read-suspend-write only if
+// it was posted (or its timer armed) after that write.
+asio::awaitable<void> lane_edge_body(bool timer, bool after_write) {
+  auto ex = co_await asio::this_coro::executor;
+  simloop::executor other = ex.target<simloop::executor>()->with_lane(7);
+  auto s = std::make_shared<two_phase>();
+  auto handler = [s] { s->value.write(100); };
+  simloop::timer t(ex, 1ms);
+  auto start = [&] {
+    if (timer) t.async_wait(asio::bind_executor(other, [handler](boost::system::error_code) { handler(); }));
+    else asio::post(other, handler);
+  };
+  int v = s->value;
+  if (!after_write) start();
+  co_await simloop::yield();
+  s->value = v + 1;
+  if (after_write) start();
+  co_await simloop::sleep_for(2ms);
+}
+
+// experimental::channel: a buffered send is not a step the receive runs
+// after, so it needs the annotations (see annotations.hpp).
+asio::awaitable<void> channel_body(bool annotate) {
+  auto ex = co_await asio::this_coro::executor;
+  auto s = std::make_shared<two_phase>();
+  auto ch = std::make_shared<asio::experimental::channel<void(boost::system::error_code, int)>>(ex, 4);
+  asio::co_spawn(
+      ex,
+      [s, ch, annotate]() -> asio::awaitable<void> {
+        co_await rmw(s);
+        if (annotate) simloop::happens_before(ch.get());
+        co_await ch->async_send(boost::system::error_code{}, 1, asio::use_awaitable);
+      },
+      asio::detached);
+  co_await simloop::sleep_for(1ms);  // the value is buffered by now
+  int got = co_await ch->async_receive(asio::use_awaitable);
+  if (annotate) simloop::happens_after(ch.get());
+  (void)got;
+  co_await rmw(s);
 }
 
 }  // namespace
@@ -273,12 +303,32 @@ TEST(HappensBefore, JoinEdge) {
   }
 }
 
-TEST(HappensBefore, SpawnAndPostEdges) {
+TEST(HappensBefore, SpawnAndCompletionEdges) {
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     auto r = run(seed, spawn_edge_body());
     ASSERT_TRUE(r.ok()) << r.describe();
-    auto p = run(seed, post_edge_body(true));
+    auto p = run(seed, completion_edge_body());
     ASSERT_TRUE(p.ok()) << p.describe();
+  }
+}
+
+TEST(HappensBefore, PostAndTimerEdges) {
+  for (bool timer : {false, true}) {
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+      auto with = run(seed, lane_edge_body(timer, true));
+      ASSERT_TRUE(with.ok()) << with.describe();
+      auto without = run(seed, lane_edge_body(timer, false));
+      ASSERT_TRUE(without.has(simloop::finding_kind::race)) << "timer " << timer << " seed " << seed;
+    }
+  }
+}
+
+TEST(HappensBefore, ChannelWithAnnotations) {
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    auto with = run(seed, channel_body(true));
+    ASSERT_TRUE(with.ok()) << with.describe();
+    auto without = run(seed, channel_body(false));
+    ASSERT_TRUE(without.has(simloop::finding_kind::race)) << "seed " << seed;
   }
 }
 
@@ -348,4 +398,31 @@ TEST(RaceDetector, OperatorSitesAreSymbolised) {
   const std::string& m = r.findings[0].message;
   EXPECT_NE(m.find("read at      races/detector_test.cpp:"), std::string::npos) << m;
   EXPECT_NE(m.find("wrote at     races/detector_test.cpp:"), std::string::npos) << m;
+}
+
+namespace {
+
+// No leading yield: each child reads inline, inside its spawner's step
+// (co_spawn's first dispatch). The read is still the child's.
+asio::awaitable<void> inline_prefix_body() {
+  auto ex = co_await asio::this_coro::executor;
+  auto s = std::make_shared<two_phase>();
+  auto done = std::make_shared<simloop::event>(ex);
+  auto count = std::make_shared<int>(0);
+  for (int i = 0; i < 2; ++i)
+    asio::co_spawn(ex, rmw(s), [done, count](std::exception_ptr) {
+      if (++*count == 2) done->set();
+    });
+  co_await done->async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+TEST(RaceDetector, InlineSpawnPrefixBelongsToTheChild) {
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    auto r = run(seed, inline_prefix_body());
+    ASSERT_EQ(r.findings.size(), 1u) << "seed " << seed << r.describe();
+    ASSERT_NE(r.findings[0].message.find("task #2"), std::string::npos) << r.findings[0].message;
+    ASSERT_NE(r.findings[0].message.find("task #3"), std::string::npos) << r.findings[0].message;
+  }
 }
