@@ -76,12 +76,16 @@ TEST(RaceDetector, MessageNamesVariableTasksSitesAndSuspension) {
   auto r = run(1, lost_update_body(2), simloop::strategy::fifo);
   ASSERT_EQ(r.findings.size(), 1u);
   const std::string& m = r.findings[0].message;
-  std::cout << m;
   EXPECT_NE(m.find("simloop: race on tracked 'counter'"), std::string::npos) << m;
   EXPECT_NE(m.find("variable     counter"), std::string::npos) << m;
   EXPECT_NE(m.find("read at      races/detector_test.cpp:"), std::string::npos) << m;
   EXPECT_NE(m.find("wrote at     races/detector_test.cpp:"), std::string::npos) << m;
-  EXPECT_NE(m.find("suspended    after step"), std::string::npos) << m;
+  EXPECT_NE(m.find("task #3 read it, suspended, then wrote it; task #2's write can land in between (lost update)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("  task #3 (spawned by task #1 in step 1)\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("  task #2 (spawned by task #1 in step 1)\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("    suspended    after step 3: resumed in step 5\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("  why:         no happens-before edge orders task #2's write"), std::string::npos) << m;
   EXPECT_NE(m.find("replay: SIMLOOP_SEED="), std::string::npos) << m;
 }
 

@@ -38,7 +38,6 @@ class condition : private detail::waiter_owner {
   explicit condition(simloop::mutex& m) : mutex_(m) {}
   ~condition() {
     abandon_all();
-    simloop::happens_forget(this);
   }
 
   simloop::mutex& get_mutex() const noexcept { return mutex_; }
@@ -51,7 +50,7 @@ class condition : private detail::waiter_owner {
 
   // Wakes up to n waiters, oldest first.
   void notify(std::size_t n = 1) {
-    simloop::happens_before(this);
+    release_edge();
     for (; n > 0; --n) {
       detail::waiter_base* w = queued_.front();
       if (!w) break;

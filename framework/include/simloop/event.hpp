@@ -26,13 +26,12 @@ class event : private detail::waiter_owner {
   explicit event(ExecutionContext& ctx) : event(executor_type(ctx.get_executor())) {}
   ~event() {
     abandon_all();
-    simloop::happens_forget(this);
   }
 
   executor_type get_executor() const noexcept { return ex_; }
 
   void set() {
-    simloop::happens_before(this);
+    release_edge();
     set_ = true;
     while (detail::waiter_base* w = queued_.front()) grant(w);
   }

@@ -44,7 +44,6 @@ class mutex : private detail::waiter_owner {
   explicit mutex(ExecutionContext& ctx) : mutex(executor_type(ctx.get_executor())) {}
   ~mutex() {
     abandon_all();
-    simloop::happens_forget(this);
   }
 
   executor_type get_executor() const noexcept { return ex_; }
@@ -59,7 +58,7 @@ class mutex : private detail::waiter_owner {
   bool try_lock() noexcept {
     if (locked_ || !queued_.empty()) return false;
     locked_ = true;
-    simloop::happens_after(this);
+    acquire_edge();
     return true;
   }
 
@@ -67,7 +66,7 @@ class mutex : private detail::waiter_owner {
   // the mutex is not locked.
   void unlock() {
     if (!locked_) throw std::logic_error("simloop::mutex::unlock: the mutex is not locked");
-    simloop::happens_before(this);
+    release_edge();
     pass_on();
   }
 

@@ -44,7 +44,6 @@ class queue : private detail::waiter_owner {
   ~queue() {
     abandon_lists();
     abandon_all();
-    simloop::happens_forget(this);
   }
 
   executor_type get_executor() const noexcept { return ex_; }
@@ -75,7 +74,7 @@ class queue : private detail::waiter_owner {
   // Puts without waiting; false (item untouched) if full or putters wait.
   bool try_put(T&& item) {
     if (!putters_.empty() || full()) return false;
-    simloop::happens_before(this);
+    release_edge();
     admit(std::move(item));
     return true;
   }
@@ -88,7 +87,7 @@ class queue : private detail::waiter_owner {
     if (items_.empty()) return std::nullopt;
     std::optional<T> out(std::move(items_.front().value));
     items_.pop_front();
-    simloop::happens_after(this);
+    acquire_edge();
     admit_waiting_putters();
     return out;
   }
@@ -97,7 +96,7 @@ class queue : private detail::waiter_owner {
   // more often than items were put.
   void task_done() {
     if (unfinished_ == 0) throw std::logic_error("simloop::queue::task_done called more times than items were put");
-    simloop::happens_before(this);
+    release_edge();
     if (--unfinished_ == 0) {
       while (detail::waiter_base* w = joiners_.pop_front()) grant_from(w);
     }
@@ -124,7 +123,7 @@ class queue : private detail::waiter_owner {
       using op = detail::waiter_impl<std::decay_t<Handler>, void, detail::completion_form::ec>;
       auto* w = op::create(std::forward<Handler>(h), self->ex_, *self);
       w->tag = role_put;
-      simloop::happens_before(self);
+      self->release_edge();
       if (self->putters_.empty() && !self->full()) {
         w->tag |= self->admit(std::move(item)) << 2;
         self->grant(w, false);

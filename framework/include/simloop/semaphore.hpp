@@ -33,7 +33,6 @@ class semaphore : private detail::waiter_owner {
   semaphore(ExecutionContext& ctx, std::size_t initial) : semaphore(executor_type(ctx.get_executor()), initial) {}
   ~semaphore() {
     abandon_all();
-    simloop::happens_forget(this);
   }
 
   executor_type get_executor() const noexcept { return ex_; }
@@ -47,13 +46,13 @@ class semaphore : private detail::waiter_owner {
   bool try_acquire() noexcept {
     if (permits_ == 0 || !queued_.empty()) return false;
     --permits_;
-    simloop::happens_after(this);
+    acquire_edge();
     return true;
   }
 
   // Returns n permits; each goes to the oldest waiter, if any.
   void release(std::size_t n = 1) {
-    simloop::happens_before(this);
+    release_edge();
     for (; n > 0; --n) put_back();
   }
 

@@ -65,7 +65,7 @@ void race_detector::on_access(scheduler& s, happens_before_state& hb, const void
       for (const lane_entry& o : v.lanes) {
         if (o.lane == lane || !o.has_write) continue;
         if (hb.known_at(lane, e.span_read.step, o.lane) < o.write.step) {
-          report(s, v, lane, e.span_read, a, o.lane, o.write);
+          report(s, hb, v, lane, e.span_read, a, o.lane, o.write);
           v.reported = true;
           break;
         }
@@ -82,7 +82,7 @@ void race_detector::on_access(scheduler& s, happens_before_state& hb, const void
     for (const lane_entry& o : v.lanes) {
       if (o.lane == lane || !o.has_span) continue;
       if (hb.known_now(lane, o.lane) < o.span_write.step) {
-        report(s, v, o.lane, o.span_read, o.span_write, lane, a);
+        report(s, hb, v, o.lane, o.span_read, o.span_write, lane, a);
         v.reported = true;
         break;
       }
@@ -94,7 +94,7 @@ void race_detector::on_access(scheduler& s, happens_before_state& hb, const void
   v.last_write_step = step;
 }
 
-void race_detector::report(scheduler& s, const variable& v, std::uint32_t span_lane, const access& r,
+void race_detector::report(scheduler& s, const happens_before_state& hb, const variable& v, std::uint32_t span_lane, const access& r,
                            const access& w, std::uint32_t other_lane, const access& m) {
   std::string name = v.label ? fmt::format("'{}'", v.label) : std::string("(unlabelled tracked value)");
   // The read saw the other task's write: the check of a check-then-act was
@@ -112,7 +112,20 @@ void race_detector::report(scheduler& s, const variable& v, std::uint32_t span_l
   body += fmt::format("  variable     {}\n", v.label ? v.label : "(unlabelled)");
   body += fmt::format("  {}\n", describe_task(s, span_lane));
   body += fmt::format("    read at      {}   (step {}, t={})\n", describe_site(r.site), r.step, format_time(r.time));
-  body += fmt::format("    suspended    after step {}, resumed by step {}\n", r.step, w.step);
+  // The task's steps between the read and the write: each began after a
+  // suspension.
+  std::uint64_t resumed = 0, first = 0;
+  for (std::uint64_t st = r.step + 1; st <= w.step; ++st) {
+    if (hb.lane_of_step(st) != span_lane) continue;
+    if (!first) first = st;
+    ++resumed;
+  }
+  if (first)
+    body += fmt::format("    suspended    after step {}: resumed in step {}{}\n", r.step, first,
+                        resumed > 1 ? fmt::format(", then suspended {} more time(s) before the write", resumed - 1)
+                                    : std::string());
+  else
+    body += fmt::format("    suspended    after step {}: resumed inside step {}\n", r.step, w.step);
   body += fmt::format("    wrote at     {}   (step {}, t={})\n", describe_site(w.site), w.step, format_time(w.time));
   body += fmt::format("  {}\n", describe_task(s, other_lane));
   body += fmt::format("    wrote at     {}   (step {}, t={})\n", describe_site(m.site), m.step, format_time(m.time));

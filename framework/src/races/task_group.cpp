@@ -39,7 +39,7 @@ task_group_error::task_group_error(std::vector<std::exception_ptr> errors)
 namespace detail {
 
 void task_group_state::child_done(std::size_t index, std::exception_ptr e) {
-  simloop::happens_before(this);
+  release_edge();
   if (index < running_flags_.size() && running_flags_[index]) {
     running_flags_[index] = false;
     --running_;

@@ -57,7 +57,7 @@ class race_detector {
     std::vector<lane_entry> lanes;
     lane_entry& of(std::uint32_t lane);
   };
-  void report(scheduler& s, const variable& v, std::uint32_t span_lane, const access& r, const access& w,
+  void report(scheduler& s, const happens_before_state& hb, const variable& v, std::uint32_t span_lane, const access& r, const access& w,
               std::uint32_t other_lane, const access& m);
 
   // Looked up by address, never iterated.

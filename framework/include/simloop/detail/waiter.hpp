@@ -108,6 +108,11 @@ class waiter_owner {
   }
   void adopt(waiter_base* w) noexcept { w->owner = this; }
 
+  // Happens-before on this owner's key (the same key grant() gives waiters,
+  // whatever the derived class's layout).
+  void release_edge() const noexcept { simloop::happens_before(this); }
+  void acquire_edge() const noexcept { simloop::happens_after(this); }
+
   // Called by waiter_impl.
   void on_cancel(waiter_base* w) {
     if (w->st == waiter_base::state::queued) {
@@ -150,7 +155,7 @@ class waiter_owner {
       w->sync_key = nullptr;
     }
   }
-  ~waiter_owner() = default;
+  ~waiter_owner() { simloop::happens_forget(this); }
 
   waiter_list queued_;
   waiter_list granted_;
