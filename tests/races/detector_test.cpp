@@ -22,7 +22,10 @@ struct shared_counter {
 };
 
 simloop::report run(std::uint64_t seed, asio::awaitable<void> body, simloop::strategy s = simloop::strategy::random) {
-  simloop::simulation sim({.seed = seed, .strategy = s});
+  simloop::options o;
+  o.seed = seed;
+  o.strategy = s;
+  simloop::simulation sim(o);
   return sim.run(std::move(body));
 }
 
@@ -157,7 +160,10 @@ TEST(RaceDetector, SilentForSingleStepUpdatesOver10000Seeds) {
 }
 
 TEST(RaceDetector, OffMeansNoFinding) {
-  simloop::simulation sim({.seed = 1, .detect_races = false});
+  simloop::options o;
+  o.seed = 1;
+  o.detect_races = false;
+  simloop::simulation sim(o);
   auto r = sim.run(lost_update_body(2));
   EXPECT_FALSE(r.has(simloop::finding_kind::race));
 }

@@ -262,7 +262,9 @@ asio::awaitable<void> no_lost_items() {
 
 TEST(Queue, NoLostOrDuplicatedItemsUnderCancellation) {
   for (std::uint64_t seed = 0; seed < 300; ++seed) {
-    simloop::simulation sim({.seed = seed});
+    simloop::options o;
+    o.seed = seed;
+    simloop::simulation sim(o);
     auto r = sim.run(no_lost_items());
     ASSERT_TRUE(r.ok()) << r.describe();
   }
