@@ -35,9 +35,9 @@ inline void on_simulation(const body_fn& f, std::uint64_t seeds = 100,
                           simloop::strategy s = simloop::strategy::random) {
   for (std::uint64_t seed = 0; seed < seeds; ++seed) {
     simloop::options o;
-  o.seed = seed;
-  o.strategy = s;
-  simloop::simulation sim(o);
+    o.seed = seed;
+    o.strategy = s;
+    simloop::simulation sim(o);
     auto r = sim.run(with_executor(f));
     ASSERT_TRUE(r.ok()) << r.describe();
   }
