@@ -261,9 +261,10 @@ asio::awaitable<void> no_lost_items() {
 }  // namespace
 
 TEST(Queue, NoLostOrDuplicatedItemsUnderCancellation) {
-  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+  for (std::uint64_t seed = 0; seed < 600; ++seed) {
     simloop::options o;
     o.seed = seed;
+    o.strategy = seed % 2 ? simloop::strategy::pct : simloop::strategy::random;
     simloop::simulation sim(o);
     auto r = sim.run(no_lost_items());
     ASSERT_TRUE(r.ok()) << r.describe();

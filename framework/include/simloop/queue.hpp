@@ -25,9 +25,10 @@ namespace simloop {
 //  - a get cancelled while waiting takes nothing; one cancelled after an item
 //    was handed to it (completion not yet run) puts the item back at the
 //    front, for the next getter;
-//  - a put cancelled while waiting leaves nothing in the queue; one cancelled
-//    after its item was admitted takes the item back out if no getter has
-//    taken it yet, else it completes successfully (the item was delivered).
+//  - a put takes effect when its completion runs (until then its item holds
+//    a reserved slot, invisible to getters): a put cancelled before that,
+//    waiting or granted, leaves nothing in the queue, so retrying it after
+//    `put || timeout` cannot duplicate the item.
 // T must be movable and default-constructible (an aborted get completes with
 // T{}). put is a happens-before release, get an acquire; task_done a
 // release and a completed join an acquire.
@@ -49,7 +50,7 @@ class queue : private detail::waiter_owner {
   executor_type get_executor() const noexcept { return ex_; }
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
-  bool full() const noexcept { return maxsize_ != 0 && items_.size() >= maxsize_; }
+  bool full() const noexcept { return maxsize_ != 0 && items_.size() + reserved_ >= maxsize_; }
   std::size_t maxsize() const noexcept { return maxsize_; }
   // Items put and not yet marked task_done.
   std::size_t unfinished() const noexcept { return unfinished_; }
@@ -124,12 +125,12 @@ class queue : private detail::waiter_owner {
       auto* w = op::create(std::forward<Handler>(h), self->ex_, *self);
       w->tag = role_put;
       self->release_edge();
+      self->pending_.push_back(pending_put{w, std::move(item)});
       if (self->putters_.empty() && !self->full()) {
-        w->tag |= self->admit(std::move(item)) << 2;
+        ++self->reserved_;
         self->grant(w, false);
       } else {
         self->enqueue_in(self->putters_, w);
-        self->pending_.push_back(pending_put{w, std::move(item)});
       }
     }
   };
@@ -198,13 +199,19 @@ class queue : private detail::waiter_owner {
     g->tag = role_get | (items_.front().seq << 2);
     items_.pop_front();
   }
+  // Waiting putters get the free slots, oldest first; their items enter
+  // the queue when their completions run (on_commit).
   void admit_waiting_putters() {
     while (!putters_.empty() && !full()) {
       auto* p = static_cast<put_waiter*>(putters_.pop_front());
-      T item = take_pending(p);
-      p->tag = role_put | (admit(std::move(item)) << 2);
+      ++reserved_;
       grant(p, false);
     }
+  }
+  void on_commit(detail::waiter_base* w) override {
+    if ((w->tag & 3) != role_put) return;
+    --reserved_;
+    admit(take_pending(static_cast<put_waiter*>(w)));
   }
   T take_pending(put_waiter* p) {
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
@@ -233,17 +240,12 @@ class queue : private detail::waiter_owner {
         serve_getters();
         return true;
       }
-      case role_put: {
-        for (auto it = items_.begin(); it != items_.end(); ++it) {
-          if (it->seq == seq) {
-            items_.erase(it);
-            --unfinished_;
-            admit_waiting_putters();
-            return true;
-          }
-        }
-        return false;  // a getter has it: the put happened
-      }
+      case role_put:
+        // Not committed yet: free the slot, drop the item.
+        --reserved_;
+        (void)take_pending(static_cast<put_waiter*>(w));
+        admit_waiting_putters();
+        return true;
       default:
         return true;
     }
@@ -260,6 +262,7 @@ class queue : private detail::waiter_owner {
   detail::waiter_list getters_, putters_, joiners_;
   std::deque<pending_put> pending_;
   std::size_t unfinished_ = 0;
+  std::size_t reserved_ = 0;  // slots of granted puts whose completion has not run
   std::uint64_t next_seq_ = 0;
 };
 

@@ -93,6 +93,9 @@ class waiter_owner {
   // grant (return the permit, put the item back). Return false if the grant
   // cannot be undone (the waiter then completes successfully).
   virtual bool give_back(waiter_base*) { return true; }
+  // A granted waiter's completion is about to run successfully: the grant
+  // takes effect now (a queue's put enters the queue). Default: nothing.
+  virtual void on_commit(waiter_base*) {}
 
   // Moves a queued (or new) waiter to granted and posts its completion.
   void grant(waiter_base* w, bool was_queued = true) {
@@ -222,7 +225,10 @@ class waiter_impl final : public waiter<T> {
   void finish(bool invoke) {
     auto slot = boost::asio::get_associated_cancellation_slot(handler_);
     if (slot.is_connected()) slot.clear();
-    if (this->owner) this->owner->on_done(this);
+    if (this->owner) {
+      if (invoke && !this->ec) this->owner->on_commit(this);
+      this->owner->on_done(this);
+    }
     Handler h(std::move(handler_));
     boost::system::error_code ec = this->ec;
     const void* key = this->sync_key;
