@@ -1,6 +1,7 @@
 #include <simloop/detail/scheduler.hpp>
 
 #include <simloop/detail/fifo_strategy.hpp>
+#include <simloop/detail/happens_before.hpp>
 #include <simloop/detail/pct_strategy.hpp>
 #include <simloop/detail/random_strategy.hpp>
 #include <simloop/detail/replay_strategy.hpp>
@@ -76,7 +77,27 @@ current_scope::~current_scope() { tl_current = previous_; }
 scheduler::scheduler(simulation& owner, const options& opts)
     : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
+  if (options_.detect_races) hb_.reset(new happens_before_state());
 }
+
+void scheduler::enter_lane(std::uint32_t lane) {
+  if (hb_) hb_->inline_enter(current_lane_, lane);
+  current_lane_ = lane;
+}
+
+void scheduler::leave_lane(std::uint32_t prev) noexcept {
+  // The inline code ran before the rest of the step: its lane's knowledge
+  // flows back to the lane that resumes.
+  if (hb_) {
+    try {
+      hb_->inline_leave(step_);
+    } catch (...) {
+    }
+  }
+  current_lane_ = prev;
+}
+
+void scheduler::hb_deleter::operator()(happens_before_state* p) const noexcept { delete p; }
 
 scheduler::~scheduler() {
   alive_.reset();
@@ -222,6 +243,7 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     record_step(current_lane_, choice, n);
+    if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     in_step_ = true;
     try {
       op->complete();

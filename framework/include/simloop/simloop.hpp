@@ -1,16 +1,25 @@
 // simloop/simloop.hpp: everything of simloop's core.
 #pragma once
 
+#include <simloop/annotations.hpp>
+#include <simloop/as_completed.hpp>
 #include <simloop/assert.hpp>
 #include <simloop/clock.hpp>
+#include <simloop/condition.hpp>
 #include <simloop/error.hpp>
+#include <simloop/event.hpp>
 #include <simloop/executor.hpp>
 #include <simloop/explore.hpp>
 #include <simloop/finding.hpp>
+#include <simloop/gather.hpp>
+#include <simloop/mutex.hpp>
 #include <simloop/options.hpp>
+#include <simloop/queue.hpp>
 #include <simloop/random.hpp>
+#include <simloop/semaphore.hpp>
 #include <simloop/simulation.hpp>
 #include <simloop/sleep.hpp>
+#include <simloop/task_group.hpp>
 #include <simloop/timeout.hpp>
 #include <simloop/timer.hpp>
 #include <simloop/tracked.hpp>

@@ -28,6 +28,7 @@ class simulation;
 namespace simloop::detail {
 
 class scheduler;
+class happens_before_state;
 
 // The scheduler whose run() is on this thread's stack, if any.
 scheduler* current_scheduler() noexcept;
@@ -88,6 +89,14 @@ class scheduler {
     using func = std::decay_t<F>;
     if (may_block && in_step_) {
       func tmp(std::forward<F>(f));
+      if (lane == 0 || lane == current_lane_) {
+        std::move(tmp)();
+        return;
+      }
+      // Inline into another task (co_spawn's first dispatch, a completion
+      // dispatched to its awaiter): that code belongs to `lane` until it
+      // returns, for the task attribution of accesses and lane-0 posts.
+      inline_lane switched(*this, lane);
       std::move(tmp)();
       return;
     }
@@ -142,6 +151,10 @@ class scheduler {
   void on_task_end(std::uint32_t lane) noexcept;
   const task_registry& tasks() const noexcept { return tasks_; }
 
+  // ---- happens-before (null when options::detect_races is off) ----------
+
+  happens_before_state* happens_before() noexcept { return hb_.get(); }
+
   // ---- findings -----------------------------------------------------------
 
   // Records a finding. headline: one line without the "simloop: " prefix and
@@ -164,6 +177,14 @@ class scheduler {
  private:
   template <class Strategy>
   void loop(Strategy& strategy);
+  struct inline_lane {
+    inline_lane(scheduler& s, std::uint32_t lane) : s_(s), prev_(s.current_lane_) { s.enter_lane(lane); }
+    ~inline_lane() { s_.leave_lane(prev_); }
+    scheduler& s_;
+    std::uint32_t prev_;
+  };
+  void enter_lane(std::uint32_t lane);
+  void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
   void destroy_everything() noexcept;
 
@@ -208,6 +229,11 @@ class scheduler {
   std::vector<finding> findings_;
 
   std::shared_ptr<scheduler*> alive_;
+  // Vector clocks over lanes (src/races/): one call per step when on.
+  struct hb_deleter {
+    void operator()(happens_before_state*) const noexcept;
+  };
+  std::unique_ptr<happens_before_state, hb_deleter> hb_;
 };
 
 }  // namespace simloop::detail

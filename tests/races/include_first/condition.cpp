@@ -1,0 +1,3 @@
+// condition.hpp compiles on its own.
+#include <simloop/condition.hpp>
+#include <simloop/condition.hpp>

@@ -1,0 +1,3 @@
+// event.hpp compiles on its own.
+#include <simloop/event.hpp>
+#include <simloop/event.hpp>

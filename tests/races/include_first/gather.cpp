@@ -1,0 +1,3 @@
+// gather.hpp compiles on its own.
+#include <simloop/gather.hpp>
+#include <simloop/gather.hpp>

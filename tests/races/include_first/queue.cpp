@@ -1,0 +1,3 @@
+// queue.hpp compiles on its own.
+#include <simloop/queue.hpp>
+#include <simloop/queue.hpp>

@@ -1,0 +1,3 @@
+// semaphore.hpp compiles on its own.
+#include <simloop/semaphore.hpp>
+#include <simloop/semaphore.hpp>

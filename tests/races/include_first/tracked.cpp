@@ -1,0 +1,3 @@
+// tracked.hpp compiles on its own.
+#include <simloop/tracked.hpp>
+#include <simloop/tracked.hpp>
