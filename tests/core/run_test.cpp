@@ -25,6 +25,9 @@ using simloop_test::seeded;
 
 namespace {
 
+// The per-step record stays small enough to keep recording on.
+static_assert(sizeof(simloop::trace_step) == 8);
+
 // ---- a clean run ----------------------------------------------------------------
 
 TEST(Run, ReportCarriesSeedStepsTimeAndHash) {
