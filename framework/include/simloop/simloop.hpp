@@ -24,6 +24,13 @@
 #include <simloop/timer.hpp>
 #include <simloop/tracked.hpp>
 
+// What nearly every test body uses with them.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 namespace simloop {
 namespace asio = boost::asio;
 }
