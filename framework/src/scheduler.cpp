@@ -4,6 +4,7 @@
 #include <simloop/detail/pct_strategy.hpp>
 #include <simloop/detail/random_strategy.hpp>
 #include <simloop/detail/replay_strategy.hpp>
+#include <simloop/detail/task_report.hpp>
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -57,8 +58,13 @@ bool is_run_aborted(std::exception_ptr e) {
 scheduler* current_scheduler() noexcept { return tl_current; }
 
 scheduler::scheduler(simulation& owner, const options& opts)
-    : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {
+    : owner_(owner),
+      options_(opts),
+      source_(make_source(opts)),
+      budget_(opts.step_cpu_budget.count()),
+      alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
+  link_blocking_hooks();
 }
 
 scheduler::~scheduler() {
@@ -145,6 +151,13 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   findings_.push_back(finding{kind, std::move(msg)});
 }
 
+void scheduler::amend_last_finding(std::string_view lines) {
+  if (findings_.empty()) return;
+  std::string& msg = findings_.back().message;
+  std::size_t at = msg.rfind("  replay: ");
+  msg.insert(at == std::string::npos ? msg.size() : at, lines);
+}
+
 std::string scheduler::pending_summary() const {
   std::string out;
   std::size_t alive = tasks_.alive();
@@ -160,7 +173,7 @@ bool scheduler::advance_time() {
   if (next > options_.time_limit) {
     add_finding(finding_kind::time_limit,
                 fmt::format("time limit of {} reached before the body finished", format_time(options_.time_limit)),
-                pending_summary());
+                describe_blocked_tasks(*this) + pending_summary());
     return false;
   }
   now_ = next;
@@ -183,8 +196,10 @@ void scheduler::loop(Strategy& strategy) {
     if (ready_.empty()) {
       if (body_done_) break;
       if (timers_.empty()) {
-        add_finding(finding_kind::deadlock, "deadlock: the body cannot finish, nothing is ready and no timer is armed",
-                    pending_summary());
+        if (options_.detect_deadlock)
+          add_finding(finding_kind::deadlock,
+                      "deadlock: the body cannot finish, nothing is ready and no timer is armed",
+                      describe_blocked_tasks(*this) + pending_summary());
         break;
       }
       if (!advance_time()) break;
@@ -203,6 +218,7 @@ void scheduler::loop(Strategy& strategy) {
     current_lane_ = op->lane_;
     record_step(current_lane_, choice, n);
     in_step_ = true;
+    if (budget_.enabled()) budget_.start();
     try {
       op->complete();
     } catch (const run_aborted&) {
@@ -213,6 +229,9 @@ void scheduler::loop(Strategy& strategy) {
                   fmt::format("exception escaped a handler: {}", describe_exception(std::current_exception())),
                   fmt::format("  task:       #{}\n", current_lane_));
       stop_ = true;
+    }
+    if (budget_.enabled()) {
+      if (std::int64_t cpu = budget_.finish()) report_slow_step(*this, cpu);
     }
     in_step_ = false;
   }
@@ -239,6 +258,7 @@ report scheduler::run(boost::asio::awaitable<void> body) {
 
   boost::asio::co_spawn(owner_.get_executor(), std::move(body), [this](std::exception_ptr e) {
     body_done_ = true;
+    body_failed_ = e != nullptr;
     if (e && !is_run_aborted(e))
       add_finding(finding_kind::exception,
                   fmt::format("exception escaped the test body: {}", describe_exception(e)),
@@ -272,6 +292,10 @@ report scheduler::run(boost::asio::awaitable<void> body) {
       break;
     }
   }
+
+  // Idle after the body finished: whatever is still alive leaked.
+  if (body_done_ && !body_failed_ && !stop_ && ready_.empty() && options_.detect_leaked_tasks)
+    report_leaked_tasks(*this);
 
   report r;
   r.seed = options_.seed;

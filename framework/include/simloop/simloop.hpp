@@ -1,6 +1,7 @@
 // simloop/simloop.hpp: everything of simloop's core.
 #pragma once
 
+#include <simloop/allow_blocking.hpp>
 #include <simloop/assert.hpp>
 #include <simloop/clock.hpp>
 #include <simloop/error.hpp>
@@ -10,6 +11,7 @@
 #include <simloop/options.hpp>
 #include <simloop/simulation.hpp>
 #include <simloop/sleep.hpp>
+#include <simloop/spawn.hpp>
 #include <simloop/timeout.hpp>
 #include <simloop/timer.hpp>
 #include <simloop/tracked.hpp>
