@@ -43,7 +43,9 @@ std::string describe_exception(std::exception_ptr e) {
   }
 }
 
-bool is_run_aborted(std::exception_ptr e) {
+}  // namespace
+
+bool is_run_aborted(std::exception_ptr e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const run_aborted&) {
@@ -52,8 +54,6 @@ bool is_run_aborted(std::exception_ptr e) {
     return false;
   }
 }
-
-}  // namespace
 
 scheduler* current_scheduler() noexcept { return tl_current; }
 
@@ -208,7 +208,7 @@ void scheduler::loop(Strategy& strategy) {
     if (step_ >= options_.step_limit) {
       add_finding(finding_kind::step_limit,
                   fmt::format("step limit of {} reached before the body finished", options_.step_limit),
-                  pending_summary());
+                  describe_blocked_tasks(*this) + pending_summary());
       break;
     }
     std::size_t n = ready_.size();

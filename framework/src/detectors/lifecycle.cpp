@@ -26,16 +26,6 @@ std::string exception_summary(std::exception_ptr e) {
 
 namespace {
 
-bool is_run_aborted(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const run_aborted&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 std::string coroutine_description(const frame_info& i) {
   if (i.op) return fmt::format("the operation {}(use_awaitable)", describe_operation(i.op));
   if (i.defined.function && std::strcmp(i.defined.function, "operator()") == 0)

@@ -45,12 +45,19 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 // Code that is never the user's: Asio, simloop, the standard library, the
 // C runtime, gtest's machinery.
 bool is_runtime_function(std::string_view name) {
-  return name.empty() || starts_with(name, "boost::") || starts_with(name, "simloop::") ||
-         starts_with(name, "std::") || starts_with(name, "__") || starts_with(name, "void std::") ||
-         starts_with(name, "testing::") || name.find("_start") != std::string_view::npos;
+  // The qualified name before its template or parameter list ("void
+  // boost::asio::detail::initiate_co_spawn<...>::operator()<...>(...)").
+  std::string_view head = name.substr(0, name.find_first_of("<("));
+  for (std::string_view ns : {"boost::", "simloop::", "std::", "testing::", "__"})
+    if (head.find(ns) != std::string_view::npos) return true;
+  return name.empty() || head.find("_start") != std::string_view::npos;
 }
 
 bool is_runtime_file(std::string_view file) {
+#ifdef SIMLOOP_FRAMEWORK_DIR
+  // simloop's own compiled sources (the framework/ folder).
+  if (starts_with(file, SIMLOOP_FRAMEWORK_DIR "/")) return true;
+#endif
   return starts_with(file, "/usr/") || file.find("/c++/") != std::string_view::npos ||
          is_library_file(std::string(file).c_str());
 }
@@ -68,6 +75,25 @@ symbol lookup(void* pc) {
   s.file = f.source_file();
   s.line = f.source_line();
   return s;
+}
+
+// "ns::f" from "(anonymous namespace)::ns::f(ns::f()::Frame*)": no
+// anonymous-namespace noise, no parameter list (a coroutine's actor takes
+// its frame), at most 100 characters.
+std::string readable(std::string name) {
+  constexpr std::string_view anon = "(anonymous namespace)::";
+  for (std::size_t at; (at = name.find(anon)) != std::string::npos;) name.erase(at, anon.size());
+  int depth = 0;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '<') ++depth;
+    if (name[i] == '>') --depth;
+    if (name[i] == '(' && depth == 0 && i > 0) {
+      name.resize(i);
+      break;
+    }
+  }
+  if (name.size() > 100) name = name.substr(0, 97) + "...";
+  return name;
 }
 
 }  // namespace
@@ -111,15 +137,23 @@ std::string user_frame_site(void* const* frames, int count) {
 
 std::string format_backtrace(void* const* frames, int count) {
   std::string out;
+  int omitted = 0;
   for (int i = 0; i < count; ++i) {
     symbol s = lookup(frames[i]);
-    std::string name = s.name.empty() ? fmt::format("{}", frames[i]) : s.name;
-    if (name.size() > 100) name = name.substr(0, 97) + "...";
+    // The call itself, then the user's frames: Asio's and simloop's
+    // machinery between them says nothing about the bug.
+    bool runtime = s.file.empty() ? is_runtime_function(s.name) : is_runtime_file(s.file);
+    if (i > 0 && runtime) {
+      ++omitted;
+      continue;
+    }
+    std::string name = s.name.empty() ? fmt::format("{}", frames[i]) : readable(s.name);
     if (s.file.empty())
       out += fmt::format("    #{:<2} {}\n", i, name);
     else
       out += fmt::format("    #{:<2} {} at {}\n", i, name, short_site(s.file.c_str(), static_cast<unsigned>(s.line)));
   }
+  if (omitted) out += fmt::format("    ({} frames of Asio, simloop and the standard library not shown)\n", omitted);
   return out;
 }
 

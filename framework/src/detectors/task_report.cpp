@@ -141,6 +141,15 @@ std::vector<std::uint32_t> live_children(const scheduler& s, std::uint32_t lane)
   return out;
 }
 
+// Waiting for tasks it started: co_spawn(.., use_awaitable), a parallel
+// group, the awaitable operators || and &&.
+bool awaits_children(const task_frame& f) {
+  std::string op = describe_operation(f.inner_wait().op);
+  if (op.find("co_spawn") != std::string::npos || op.find("parallel_group") != std::string::npos) return true;
+  const char* target = f.user_wait().target;
+  return target && (std::strcmp(target, "operator||") == 0 || std::strcmp(target, "operator&&") == 0);
+}
+
 std::size_t label_width_for(const scheduler& s) {
   std::size_t w = 24;
   for (std::uint32_t l = 1; l <= s.tasks().size(); ++l)
@@ -171,7 +180,7 @@ std::string describe_blocked_tasks(const scheduler& s) {
     if (!f) continue;
     out += describe_task(s, l, width);
     std::vector<std::uint32_t> kids = live_children(s, l);
-    if (!kids.empty() && !pending_timer_of(s, l)) {
+    if (!kids.empty() && awaits_children(*f)) {
       std::string list;
       for (auto k : kids) list += fmt::format("{}{}", list.empty() ? "" : ", ", task_label(s, k));
       out += fmt::format("  {:<{}}waits for   {} (spawned by it, still running)\n", "", width, list);

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <new>
 #include <string>
@@ -55,6 +56,7 @@ struct executor_op final : operation {
 // limits reached): the finding is recorded before it is thrown. Not derived
 // from std::exception, so `catch (const std::exception&)` lets it pass.
 struct run_aborted {};
+bool is_run_aborted(std::exception_ptr) noexcept;
 
 class scheduler {
  public:

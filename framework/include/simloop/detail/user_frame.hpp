@@ -72,7 +72,7 @@ class user_frame : public frame_with_info<T> {
   template <class U>
   retyped_awaitable<U> await_transform(boost::asio::awaitable<U, any_executor> a,
                                        const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
-    if (this->info.sched) {
+    if (task_frame* task = running_task()) {
       wait_record r;
       r.at = source_site{this->info.defined.function, file, line};
       if (const frame_info* t = info_of(a)) {
@@ -82,7 +82,7 @@ class user_frame : public frame_with_info<T> {
           r.target_defined = t->defined;
         }
       }
-      note(r);
+      task->note_wait(this->info, r);
     }
     return retyped_awaitable<U>{static_cast<const base&>(*this).await_transform(std::move(a))};
   }
@@ -91,14 +91,14 @@ class user_frame : public frame_with_info<T> {
     requires(!is_awaitable<std::remove_cvref_t<X>>)
   auto await_transform(X&& x, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE())
       -> decltype(std::declval<base&>().await_transform(std::forward<X>(x))) {
-    if (this->info.sched) {
+    if (task_frame* task = running_task()) {
       wait_record r;
       r.at = source_site{this->info.defined.function, file, line};
       // Inside Asio's use_awaitable coroutine, the awaited lambda starts the
       // operation itself; elsewhere, an async operation awaited directly.
       r.op = this->info.op;
       if (!r.op && is_operation<std::remove_cvref_t<X>>) r.op = &typeid(std::remove_cvref_t<X>);
-      note(r);
+      task->note_wait(this->info, r);
     }
     return base::await_transform(std::forward<X>(x));
   }
@@ -107,10 +107,12 @@ class user_frame : public frame_with_info<T> {
   template <class X>
   static constexpr bool is_operation = boost::asio::is_async_operation<X>::value;
 
-  void note(const wait_record& r) noexcept {
-    if (!this->attached_thread_) return;
+  // The task this frame runs on, when it is a simulation's task. (A frame
+  // made before run(), like the body's, is noted too.)
+  task_frame* running_task() const noexcept {
+    if (!this->attached_thread_) return nullptr;
     auto* t = static_cast<task_frame*>(this->attached_thread_->entry_point());
-    if (t->sched() == this->info.sched) t->note_wait(this->info, r);
+    return t->sched() ? t : nullptr;
   }
 };
 
