@@ -32,7 +32,11 @@ const task_frame* frame_of_task(const scheduler& s, std::uint32_t lane) {
 // "sleeper", or "lambda at tests/x.cpp:12" for a lambda's operator().
 std::string coroutine_name(const source_site& site) {
   if (!site.function) return "(not started)";
-  if (std::strcmp(site.function, "operator()") == 0) return fmt::format("lambda at {}", short_site(site.file, site.line));
+  if (std::strcmp(site.function, "operator()") == 0) {
+    // The file name alone: the spawn site next to it has the path.
+    const char* base = std::strrchr(site.file, '/');
+    return fmt::format("lambda at {}:{}", base ? base + 1 : site.file, site.line);
+  }
   return site.function;
 }
 
