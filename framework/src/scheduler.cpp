@@ -135,6 +135,9 @@ std::uint64_t scheduler::decide(std::uint64_t n) {
 std::uint32_t scheduler::on_task_start(void* frame) {
   std::uint32_t lane = tasks_.spawn(frame, current_lane_, step_);
   if (new_lane_hook_) new_lane_hook_(new_lane_ctx_, lane);
+  // The new task runs now, in this step (inline in its spawner's, when
+  // co_spawn dispatched it): findings made meanwhile name it.
+  current_lane_ = lane;
   return lane;
 }
 
@@ -149,6 +152,8 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   msg += body;
   msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
   findings_.push_back(finding{kind, std::move(msg)});
+  // Formatting (symbolising a backtrace) is simloop's time, not the step's.
+  if (in_step_ && budget_.enabled()) budget_.restart();
 }
 
 void scheduler::amend_last_finding(std::string_view lines) {
@@ -230,7 +235,7 @@ void scheduler::loop(Strategy& strategy) {
                   fmt::format("  task:       #{}\n", current_lane_));
       stop_ = true;
     }
-    if (budget_.enabled()) {
+    if (budget_.enabled() && !stop_) {
       if (std::int64_t cpu = budget_.finish()) report_slow_step(*this, cpu);
     }
     in_step_ = false;

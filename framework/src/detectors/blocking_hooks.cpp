@@ -2,9 +2,10 @@
 // interposed (this executable's definitions win over libc's) and forwarded
 // to the real ones through dlsym(RTLD_NEXT). Outside a simulated step a hook
 // costs one thread-local read and the forward; inside one it records a
-// finding with a symbolised backtrace and asks the run to stop. The sleep
-// family then returns at once (sleeping would only slow the test down);
-// I/O calls still go through. Hooks never throw: libc's callers are C.
+// finding with a symbolised backtrace and asks the run to stop. Inside a
+// step the sleep family returns at once, and poll/select/epoll_wait poll
+// without waiting (waiting would only slow the test down); I/O calls still
+// go through. Hooks never throw: libc's callers are C.
 #include <simloop/allow_blocking.hpp>
 #include <simloop/detail/scheduler.hpp>
 #include <simloop/detail/spawn_site.hpp>
@@ -46,19 +47,21 @@ void link_blocking_hooks() noexcept {}
 namespace {
 
 // The scheduler to report to, or null: outside any step, detector off,
-// allowed, already reporting (formatting and symbolising make libc calls
-// too), or the run already stopping.
+// allowed, or already reporting (formatting and symbolising make libc calls
+// too).
 scheduler* reporting_scheduler() noexcept {
   scheduler* s = current_scheduler();
   if (!s || !s->in_step() || tl_in_hook || tl_allow_blocking > 0) return nullptr;
-  if (!s->opts().detect_blocking_calls || s->stopping() || s->tearing_down()) return nullptr;
+  if (!s->opts().detect_blocking_calls || s->tearing_down()) return nullptr;
   return s;
 }
 
-// Records the finding; true if one was recorded.
+// Records the finding (the first of a run: later ones happen while it is
+// stopping); true if the call blocks inside a step, whether recorded or not.
 bool report(const char* call, const std::string& args) noexcept {
   scheduler* s = reporting_scheduler();
   if (!s) return false;
+  if (s->stopping()) return true;
   tl_in_hook = true;
   int saved_errno = errno;
   try {

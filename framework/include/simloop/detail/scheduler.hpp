@@ -59,6 +59,12 @@ struct run_aborted {};
 bool is_run_aborted(std::exception_ptr) noexcept;
 
 class scheduler {
+  struct lane_restore {
+    std::uint32_t& lane;
+    std::uint32_t saved;
+    ~lane_restore() { lane = saved; }
+  };
+
  public:
   scheduler(simulation& owner, const options& opts);
   scheduler(const scheduler&) = delete;
@@ -77,6 +83,9 @@ class scheduler {
     using func = std::decay_t<F>;
     if (may_block && in_step_) {
       func tmp(std::forward<F>(f));
+      // A task started inline (co_spawn's first dispatch) makes itself the
+      // current lane (on_task_start); the caller's lane comes back after.
+      lane_restore restore{current_lane_, current_lane_};
       std::move(tmp)();
       return;
     }

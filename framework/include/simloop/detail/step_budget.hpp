@@ -26,6 +26,11 @@ class step_budget {
     }
     start_ = c;
   }
+  // Measure the rest of the step from now, with a fresh CPU mark.
+  void restart() noexcept {
+    tick_ = start_ = coarse_now();
+    cpu_mark_ = cpu_now();
+  }
   // CPU nanoseconds the step used if over budget, else 0.
   std::int64_t finish() noexcept {
     std::int64_t c = coarse_now();
