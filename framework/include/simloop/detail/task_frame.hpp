@@ -118,6 +118,7 @@ class task_frame : public entry_frame_base {
   // treat that as the task finishing normally.
   std::uint32_t lane() const noexcept { return lane_; }
   scheduler* sched() const noexcept { return sched_; }
+  bool is_task_frame() const noexcept { return magic_ == frame_magic; }
 
   // ---- what the detectors report ----
   // The coroutine the task runs (empty before it first ran).
@@ -144,6 +145,10 @@ class task_frame : public entry_frame_base {
   void on_create(any_executor& ex) noexcept;
   void on_start() noexcept;
 
+  // Read through entry-frame pointers that user frames find: tells a
+  // task_frame from a plain Asio entry frame made where this header was not
+  // included.
+  std::uint64_t magic_ = frame_magic;
   scheduler* sched_ = nullptr;
   std::uint32_t lane_ = 0;
   bool detached_ = false;

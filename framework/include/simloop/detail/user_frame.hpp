@@ -112,7 +112,7 @@ class user_frame : public frame_with_info<T> {
   task_frame* running_task() const noexcept {
     if (!this->attached_thread_) return nullptr;
     auto* t = static_cast<task_frame*>(this->attached_thread_->entry_point());
-    return t->sched() ? t : nullptr;
+    return t->is_task_frame() && t->sched() ? t : nullptr;
   }
 };
 
