@@ -112,9 +112,11 @@ TEST(Deadlock, PollingBodyEndsAtTimeLimitWithTheListing) {
   simloop::report r = sim.run(polling_pipeline());
   std::string m = detector_test::only_finding(r, simloop::finding_kind::time_limit);
   EXPECT_TRUE(contains(m, "simloop: time limit of +60.000s reached before the body finished"));
-  EXPECT_TRUE(contains(m, "  task #1 polling_pipeline                 spawned at  simloop::simulation::run (the test body)\n"
-                          "                                           waiting on  timer.async_wait in sleep_for() at "
-                          "tests/detectors/deadlock_test.cpp:"));
+  // (The column width depends on the lambda's line, which GCC and Clang
+  // place differently: its first or its last.)
+  EXPECT_TRUE(contains(m, "  task #1 polling_pipeline "));
+  EXPECT_TRUE(contains(m, "  spawned at  simloop::simulation::run (the test body)\n"));
+  EXPECT_TRUE(contains(m, "  waiting on  timer.async_wait in sleep_for() at tests/detectors/deadlock_test.cpp:"));
   EXPECT_TRUE(contains(m, "(due t=+61.000s)\n"));
   EXPECT_TRUE(contains(m, "  task #3 lambda at deadlock_test.cpp:"));
   EXPECT_TRUE(contains(m, "waiting on  channel.async_receive at tests/detectors/deadlock_test.cpp:"));

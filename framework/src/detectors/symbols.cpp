@@ -1,7 +1,7 @@
 // Return addresses captured cheaply, symbolised only when a finding prints.
 #include <simloop/detail/spawn_site.hpp>
 
-#if defined(SIMLOOP_HAVE_LIBBACKTRACE) && __has_include(<backtrace.h>)
+#if defined(SIMLOOP_HAVE_LIBBACKTRACE)
 #define BOOST_STACKTRACE_USE_BACKTRACE
 #else
 #define BOOST_STACKTRACE_USE_ADDR2LINE
@@ -56,7 +56,7 @@ bool is_runtime_function(std::string_view name) {
 bool is_runtime_file(std::string_view file) {
 #ifdef SIMLOOP_FRAMEWORK_DIR
   // simloop's own compiled sources (the framework/ folder).
-  if (starts_with(file, SIMLOOP_FRAMEWORK_DIR "/")) return true;
+  if (file.find(SIMLOOP_FRAMEWORK_DIR "/") != std::string_view::npos) return true;
 #endif
   return starts_with(file, "/usr/") || file.find("/c++/") != std::string_view::npos ||
          is_library_file(std::string(file).c_str());
