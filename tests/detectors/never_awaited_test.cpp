@@ -111,3 +111,23 @@ TEST(NeverAwaited, CanBeSwitchedOff) {
   simloop::simulation sim({.seed = 5, .detect_never_awaited = false});
   EXPECT_TRUE(sim.run(forgetful_body()).ok());
 }
+
+TEST(NeverAwaited, TimeoutsAndOperatorsAreSilent) {
+  // Cancelled losers of || and timeout() were started: not reported.
+  detector_test::expect_silent([]() -> asio::awaitable<void> {
+    auto slow = []() -> asio::awaitable<int> {
+      co_await simloop::sleep_for(2s);
+      co_return 1;
+    };
+    try {
+      co_await simloop::timeout(1s, slow());
+      SIMLOOP_ASSERT(false);
+    } catch (const boost::system::system_error& e) {
+      SIMLOOP_ASSERT(e.code() == simloop::error::timed_out);
+    }
+    int v = co_await simloop::timeout(3s, slow());
+    SIMLOOP_ASSERT(v == 1);
+    auto either = co_await (fetch_user(1) || simloop::sleep_for(1s));
+    SIMLOOP_ASSERT(either.index() == 0);
+  });
+}

@@ -88,17 +88,16 @@ bool report(const char* call, const std::string& args) noexcept {
   return true;
 }
 
-template <class F>
-F real(const char* name) noexcept {
-  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
-}
+// The real function, looked up once (a benign race: every thread finds the
+// same address).
 #define SIMLOOP_DETAIL_REAL(name)                                                \
-  static std::atomic<decltype(&::name)> real_fn{nullptr};                        \
-  auto fn = real_fn.load(std::memory_order_relaxed);                             \
-  if (!fn) {                                                                     \
-    fn = real<decltype(&::name)>(#name);                                         \
-    real_fn.store(fn, std::memory_order_relaxed);                                \
-  }
+  static std::atomic<void*> real_fn{nullptr};                                    \
+  void* raw = real_fn.load(std::memory_order_relaxed);                           \
+  if (!raw) {                                                                    \
+    raw = dlsym(RTLD_NEXT, #name);                                               \
+    real_fn.store(raw, std::memory_order_relaxed);                               \
+  }                                                                              \
+  auto fn = reinterpret_cast<decltype(&::name)>(raw);
 
 std::string duration_text(const timespec* t) {
   if (!t) return "null";
@@ -121,7 +120,6 @@ bool would_block(int fd, bool sockets_only) noexcept {
 }  // namespace simloop::detail
 
 using simloop::detail::duration_text;
-using simloop::detail::real;
 using simloop::detail::report;
 using simloop::detail::reporting_scheduler;
 using simloop::detail::would_block;

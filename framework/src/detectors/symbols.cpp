@@ -106,7 +106,16 @@ int capture_return_addresses(void** out, int max) noexcept {
 
 bool is_library_file(const char* file) noexcept {
   if (!file) return true;
-  return std::strstr(file, "/boost/") || std::strstr(file, "/include/simloop/");
+  // Asked once per coroutine frame that awaits: remember the answer per
+  // string literal (one per file and translation unit).
+  struct entry {
+    const char* file;
+    bool library;
+  };
+  thread_local entry cache[64] = {};
+  entry& e = cache[(reinterpret_cast<std::uintptr_t>(file) >> 4) & 63];
+  if (e.file != file) e = entry{file, std::strstr(file, "/boost/") || std::strstr(file, "/include/simloop/")};
+  return e.library;
 }
 
 std::string short_path(const char* file) {

@@ -91,7 +91,11 @@ class user_frame : public frame_with_info<T> {
     requires(!is_awaitable<std::remove_cvref_t<X>>)
   auto await_transform(X&& x, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE())
       -> decltype(std::declval<base&>().await_transform(std::forward<X>(x))) {
-    if (task_frame* task = running_task()) {
+    // this_coro queries never suspend: nothing to note.
+    constexpr bool suspends =
+        is_operation<std::remove_cvref_t<X>> ||
+        std::is_invocable_v<X, boost::asio::detail::awaitable_frame_base<any_executor>*>;
+    if (task_frame* task = suspends ? running_task() : nullptr) {
       wait_record r;
       r.at = source_site{this->info.defined.function, file, line};
       // Inside Asio's use_awaitable coroutine, the awaited lambda starts the
