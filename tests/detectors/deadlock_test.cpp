@@ -48,16 +48,28 @@ TEST(Deadlock, FewerSentinelsThanWorkersHangs) {
   std::string m = detector_test::only_finding(r, simloop::finding_kind::deadlock);
   EXPECT_TRUE(contains(m, "simloop: deadlock: the body cannot finish, nothing is ready and no timer is armed (seed 0x7, step "));
   EXPECT_TRUE(contains(m, "  task #1 pipeline        spawned at  simloop::simulation::run (the test body)\n"
-                          "                          waiting on  channel.async_receive at " +
+                          "                          waiting on  channel.async_receive on channel A at " +
                               site("deadlock_test.cpp", done_line) + "\n"));
   // Exactly one worker is left, waiting for work that never comes.
   EXPECT_TRUE(contains(m, "  task #3 consumer        spawned at  " + site("deadlock_test.cpp", spawn_line) + "\n"
-                          "                          waiting on  channel.async_receive at " +
+                          "                          waiting on  channel.async_receive on channel B at " +
                               site("deadlock_test.cpp", receive_line) + "\n"));
-  EXPECT_TRUE(contains(m, "  wait-for:   2 task(s) wait in channel.async_receive and no live task is suspended in "
-                          "channel.async_send"));
+  // The wait-for relation: each waits on a channel nobody will send to.
+  EXPECT_TRUE(contains(m, "  wait-for:   task #1 waits to receive on channel A and no live task is suspended sending "
+                          "to it: what it waits for could only come from a task that has finished (a missing close or "
+                          "sentinel?)\n"));
+  EXPECT_TRUE(contains(m, "  wait-for:   task #3 waits to receive on channel B and no live task"));
   EXPECT_TRUE(contains(m, "  pending:    0 ready step(s), 0 timer wait(s), 2 live task(s)\n"));
   EXPECT_TRUE(contains(m, "  replay: SIMLOOP_SEED=0x7 SIMLOOP_STRATEGY=random "));
+}
+
+TEST(Deadlock, WorkersOnOneChannelAreGrouped) {
+  simloop::simulation sim({.seed = 7});
+  simloop::report r = sim.run(pipeline(3, 1));
+  std::string m = detector_test::only_finding(r, simloop::finding_kind::deadlock);
+  EXPECT_TRUE(contains(m, "  wait-for:   tasks #3, #4 wait to receive on channel B and no live task is suspended "
+                          "sending to it: what they wait for"))
+      << "(the two workers left may be any two of #2..#4)";
 }
 
 TEST(Deadlock, EverySeedFindsIt) {
@@ -119,5 +131,5 @@ TEST(Deadlock, PollingBodyEndsAtTimeLimitWithTheListing) {
   EXPECT_TRUE(contains(m, "  waiting on  timer.async_wait in sleep_for() at tests/detectors/deadlock_test.cpp:"));
   EXPECT_TRUE(contains(m, "(due t=+61.000s)\n"));
   EXPECT_TRUE(contains(m, "  task #3 lambda at deadlock_test.cpp:"));
-  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive at tests/detectors/deadlock_test.cpp:"));
+  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive on channel A at tests/detectors/deadlock_test.cpp:"));
 }

@@ -13,11 +13,12 @@ namespace {
 
 using channel = asio::experimental::channel<void(boost::system::error_code)>;
 
+int s_wait_line = 0;
+
 struct server {
   channel& requests;
-  int wait_line = 0;
   asio::awaitable<void> serve() {
-    co_await requests.async_receive(asio::use_awaitable); wait_line = __LINE__;
+    s_wait_line = __LINE__; co_await requests.async_receive(asio::use_awaitable);
   }
 };
 
@@ -46,12 +47,15 @@ TEST(TaskRegistry, NamesSpawnSitesAndWaitSites) {
   std::string m = detector_test::only_finding(r, simloop::finding_kind::deadlock);
   EXPECT_TRUE(contains(m, fmt::format("  task #2 lambda at task_registry_test.cpp:{}  spawned at  {}\n", lambda_line,
                                       site("task_registry_test.cpp", function_spawn_line))));
-  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive at " + site("task_registry_test.cpp", lambda_line) + "\n"));
+  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive on channel A at " + site("task_registry_test.cpp", lambda_line) + "\n"));
   EXPECT_TRUE(contains(m, fmt::format("  task #3 serve                                spawned at  {}\n",
                                       site("task_registry_test.cpp", member_spawn_line))));
   // The body's wait site is the innermost user co_await, in stuck_body.
   EXPECT_TRUE(contains(m, "  task #1 lambda at task_registry_test.cpp:"));
-  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive at " + site("task_registry_test.cpp", member_spawn_line + 1) + "\n"));
+  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive on channel A at " + site("task_registry_test.cpp", member_spawn_line + 1) + "\n"));
+  EXPECT_TRUE(contains(m, "waiting on  channel.async_receive on channel B at " + site("task_registry_test.cpp", s_wait_line) + "\n"));
+  // The wait-for relation: the body and the lambda wait on the same channel.
+  EXPECT_TRUE(contains(m, "  wait-for:   tasks #1, #2 wait to receive on channel A and no live task is suspended sending to it"));
 }
 
 TEST(TaskRegistry, WithoutCapturedSpawnSites) {

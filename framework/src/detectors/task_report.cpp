@@ -116,10 +116,27 @@ const wait_op* pending_timer_of(const scheduler& s, std::uint32_t lane) {
   return best;
 }
 
-std::string wait_site(const scheduler& s, std::uint32_t lane, const task_frame& f) {
+// Names for the I/O objects blocked tasks wait on ("channel A"), in order of
+// first appearance, so a listing shows which tasks share one.
+struct object_names {
+  std::vector<const void*> objects;
+  std::string name(const void* object, const std::string& op) {
+    if (!object) return {};
+    auto it = std::find(objects.begin(), objects.end(), object);
+    std::size_t i = static_cast<std::size_t>(it - objects.begin());
+    if (it == objects.end()) objects.push_back(object);
+    std::string kind = op.substr(0, op.find('.'));
+    return fmt::format("{} {}", kind, i < 26 ? std::string(1, static_cast<char>('A' + i)) : std::to_string(i));
+  }
+};
+
+std::string wait_site(const scheduler& s, std::uint32_t lane, const task_frame& f, object_names* names = nullptr) {
   const wait_record& user = f.user_wait();
   const wait_record& inner = f.inner_wait();
   std::string what = describe_operation(inner.op);
+  // (A timer wait shows its due time instead.)
+  if (names && inner.object && what.find('.') != std::string::npos && what.rfind("timer.", 0) != 0)
+    what += fmt::format(" on {}", names->name(inner.object, what));
   if (what.empty() && inner.target) what = fmt::format("{}()", inner.target);
   // The user's own co_await awaited a coroutine that did the waiting.
   if (user.target && inner.at.file != user.at.file) {
@@ -161,47 +178,72 @@ std::size_t label_width_for(const scheduler& s) {
   return std::min<std::size_t>(w, 60);
 }
 
-}  // namespace
 
-std::string describe_task(const scheduler& s, std::uint32_t lane, std::size_t width, bool with_wait) {
+std::string describe_task_with(const scheduler& s, std::uint32_t lane, std::size_t width, bool with_wait,
+                               object_names* names) {
   const task_frame* f = frame_of_task(s, lane);
   std::string label = task_label(s, lane);
   if (width == 0) width = std::max<std::size_t>(24, label.size() + 2);
   if (!f) return fmt::format("  {:<{}}(finished)\n", label, width);
   std::string out = fmt::format("  {:<{}}spawned at  {}\n", label, width, spawn_site(s, lane, *f));
-  if (with_wait) out += fmt::format("  {:<{}}waiting on  {}\n", "", width, wait_site(s, lane, *f));
+  if (with_wait) out += fmt::format("  {:<{}}waiting on  {}\n", "", width, wait_site(s, lane, *f, names));
   return out;
+}
+
+}  // namespace
+
+std::string describe_task(const scheduler& s, std::uint32_t lane, std::size_t width, bool with_wait) {
+  return describe_task_with(s, lane, width, with_wait, nullptr);
 }
 
 std::string describe_blocked_tasks(const scheduler& s) {
   std::size_t width = label_width_for(s);
   std::string out;
-  // Which operations the blocked tasks wait in: a receive that no task is
-  // suspended sending to can only be completed by a task that is gone.
-  std::vector<std::string> ops;
+  object_names names;
+  struct blocked {
+    std::uint32_t lane;
+    std::string op;
+    const void* object;
+  };
+  std::vector<blocked> waits;
   for (std::uint32_t l = 1; l <= s.tasks().size(); ++l) {
     const task_frame* f = frame_of_task(s, l);
     if (!f) continue;
-    out += describe_task(s, l, width);
+    out += describe_task_with(s, l, width, true, &names);
     std::vector<std::uint32_t> kids = live_children(s, l);
     if (!kids.empty() && awaits_children(*f)) {
       std::string list;
       for (auto k : kids) list += fmt::format("{}{}", list.empty() ? "" : ", ", task_label(s, k));
       out += fmt::format("  {:<{}}waits for   {} (spawned by it, still running)\n", "", width, list);
     }
-    ops.push_back(describe_operation(f->inner_wait().op));
+    waits.push_back(blocked{l, describe_operation(f->inner_wait().op), f->inner_wait().object});
   }
-  for (const std::string& op : ops) {
-    std::size_t dot = op.find(".async_receive");
+  // Receivers with no suspended sender: what they wait for can only come
+  // from a task that has finished (or from outside every task).
+  for (const blocked& w : waits) {
+    std::size_t dot = w.op.find(".async_receive");
     if (dot == std::string::npos) continue;
-    std::string send = op.substr(0, dot) + ".async_send";
-    if (std::find(ops.begin(), ops.end(), send) != ops.end()) continue;
-    std::size_t n = std::count(ops.begin(), ops.end(), op);
+    std::string send = w.op.substr(0, dot) + ".async_send";
+    bool same_object_known = w.object != nullptr;
+    bool sender = false, first = true;
+    std::string receivers;
+    int count = 0;
+    for (const blocked& o : waits) {
+      bool same = same_object_known ? o.object == w.object : true;
+      if (!same) continue;
+      if (o.op == send) sender = true;
+      if (o.op == w.op) {
+        if (o.lane < w.lane) first = false;
+        receivers += fmt::format("{}#{}", receivers.empty() ? "" : ", ", o.lane);
+        ++count;
+      }
+    }
+    if (sender || !first) continue;
+    std::string where = same_object_known ? names.name(w.object, w.op) : w.op.substr(0, dot);
     out += fmt::format(
-        "  wait-for:   {} task(s) wait in {} and no live task is suspended in {}: what they wait for could only "
-        "come from a task that has finished (a missing close or sentinel?)\n",
-        n, op, send);
-    break;
+        "  wait-for:   {} {} {} to receive on {} and no live task is suspended sending to it: what {} "
+        "for could only come from a task that has finished (a missing close or sentinel?)\n",
+        count == 1 ? "task" : "tasks", receivers, count == 1 ? "waits" : "wait", where, count == 1 ? "it waits" : "they wait");
   }
   return out;
 }

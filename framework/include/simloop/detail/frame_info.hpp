@@ -40,6 +40,10 @@ struct frame_info {
   // For the coroutines Asio makes for `op(use_awaitable)`: the operation's
   // initiation type (basic_timer<..>::initiate_async_wait, ...), else null.
   const std::type_info* op = nullptr;
+  // And the I/O object it works on, when the initiation holds just a
+  // pointer to it (timers, channels, sockets): tells waits on one object
+  // from waits on another. Never printed (addresses vary between runs).
+  const void* object = nullptr;
   // The simulation running when the frame was created (null: none).
   scheduler* sched = nullptr;
   // The body started (the frame was awaited or spawned).
@@ -79,6 +83,7 @@ struct wait_record {
   const char* target = nullptr;        // the awaited coroutine's name, when it is one
   source_site target_defined;          // and where that coroutine is defined
   const std::type_info* op = nullptr;  // the awaited operation's type, when known
+  const void* object = nullptr;        // the operation's I/O object, when known
 };
 
 // "Defined in Asio's or simloop's own headers" (cached per frame).

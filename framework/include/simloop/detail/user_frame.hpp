@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <coroutine>
+#include <cstring>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -55,6 +56,18 @@ class user_frame : public frame_with_info<T> {
     if constexpr (!std::is_void_v<Op>) this->info.op = &typeid(Op);
     this->info.sched = current_scheduler();
   }
+  // Asio's coroutine for `op(use_awaitable)`: initiate(Initiation,
+  // use_awaitable_t, args...). The promise sees the initiation object.
+  template <class Initiation, class Executor, class... Rest>
+    requires(!std::is_void_v<Op>)
+  user_frame(Initiation& init, boost::asio::use_awaitable_t<Executor>&, Rest&...) noexcept {
+    this->info.defined = source_site{"async operation", nullptr, 0};
+    this->info.op = &typeid(Op);
+    this->info.library = 1;
+    this->info.sched = current_scheduler();
+    if constexpr (sizeof(Initiation) == sizeof(void*) && std::is_trivially_copyable_v<Initiation>)
+      std::memcpy(&this->info.object, static_cast<const void*>(&init), sizeof(void*));
+  }
   ~user_frame() {
     if (!this->info.started && this->info.sched) on_unstarted_frame_destroyed(this->info);
   }
@@ -77,6 +90,7 @@ class user_frame : public frame_with_info<T> {
       r.at = source_site{this->info.defined.function, file, line};
       if (const frame_info* t = info_of(a)) {
         r.op = t->op;
+        r.object = t->object;
         if (!t->op) {
           r.target = t->defined.function;
           r.target_defined = t->defined;
@@ -101,6 +115,7 @@ class user_frame : public frame_with_info<T> {
       // Inside Asio's use_awaitable coroutine, the awaited lambda starts the
       // operation itself; elsewhere, an async operation awaited directly.
       r.op = this->info.op;
+      r.object = this->info.object;
       if (!r.op && is_operation<std::remove_cvref_t<X>>) r.op = &typeid(std::remove_cvref_t<X>);
       task->note_wait(this->info, r);
     }
