@@ -52,7 +52,10 @@ struct options {
   // the body has finished and nothing is ready. Default true.
   bool detect_leaked_tasks = true;
   // never_awaited: an asio::awaitable coroutine created and destroyed during
-  // a step without ever being awaited or spawned. Default true.
+  // a step without ever being awaited or spawned. Default true. Compile
+  // your tests with -Werror=unused-result as well: asio::awaitable is
+  // [[nodiscard]], so a call whose awaitable is discarded outright
+  // (`fetch();` for `co_await fetch();`) is then a compile error.
   bool detect_never_awaited = true;
   // exception: a task spawned with asio::detached ended with an exception
   // nobody could observe. Default true.
