@@ -23,6 +23,8 @@ void validate(const options& o) {
   if (o.pct_depth < 1) bad("pct_depth", fmt::format("must be >= 1 (got {})", o.pct_depth));
   if (o.time_limit.count() <= 0) bad("time_limit", fmt::format("must be positive (got {}ns)", o.time_limit.count()));
   if (o.step_limit == 0) bad("step_limit", "must be positive (got 0)");
+  if (o.step_cpu_budget.count() < 0)
+    bad("step_cpu_budget", fmt::format("must not be negative (got {}ns)", o.step_cpu_budget.count()));
   if (o.pct_steps == 0) bad("pct_steps", "must be positive (got 0)");
   if (static_cast<int>(o.strategy) < 0 || static_cast<int>(o.strategy) > 3) bad("strategy", "is not a simloop::strategy");
 }

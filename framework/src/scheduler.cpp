@@ -5,6 +5,7 @@
 #include <simloop/detail/pct_strategy.hpp>
 #include <simloop/detail/random_strategy.hpp>
 #include <simloop/detail/replay_strategy.hpp>
+#include <simloop/detail/task_report.hpp>
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -57,7 +58,9 @@ std::string describe_exception(std::exception_ptr e) {
   }
 }
 
-bool is_run_aborted(std::exception_ptr e) {
+}  // namespace
+
+bool is_run_aborted(std::exception_ptr e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const run_aborted&) {
@@ -67,17 +70,20 @@ bool is_run_aborted(std::exception_ptr e) {
   }
 }
 
-}  // namespace
-
 scheduler* current_scheduler() noexcept { return tl_current; }
 
 current_scope::current_scope(scheduler& s) noexcept : previous_(tl_current) { tl_current = &s; }
 current_scope::~current_scope() { tl_current = previous_; }
 
 scheduler::scheduler(simulation& owner, const options& opts)
-    : owner_(owner), options_(opts), source_(make_source(opts)), alive_(std::make_shared<scheduler*>(this)) {
+    : owner_(owner),
+      options_(opts),
+      source_(make_source(opts)),
+      budget_(opts.step_cpu_budget.count()),
+      alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
   if (options_.detect_races) hb_.reset(new happens_before_state());
+  link_blocking_hooks();
 }
 
 void scheduler::enter_lane(std::uint32_t lane) {
@@ -184,6 +190,15 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   else
     msg += "  replay: the input bytes are the schedule: run the fuzz target's _replay driver on the input file\n";
   findings_.push_back(finding{kind, std::move(msg)});
+  // Formatting (symbolising a backtrace) is simloop's time, not the step's.
+  if (in_step_ && budget_.enabled()) budget_.restart();
+}
+
+void scheduler::amend_last_finding(std::string_view lines) {
+  if (findings_.empty()) return;
+  std::string& msg = findings_.back().message;
+  std::size_t at = msg.rfind("  replay: ");
+  msg.insert(at == std::string::npos ? msg.size() : at, lines);
 }
 
 std::string scheduler::pending_summary() const {
@@ -201,7 +216,7 @@ bool scheduler::advance_time() {
   if (next > options_.time_limit) {
     add_finding(finding_kind::time_limit,
                 fmt::format("time limit of {} reached before the body finished", format_time(options_.time_limit)),
-                pending_summary());
+                describe_blocked_tasks(*this) + pending_summary());
     return false;
   }
   now_ = next;
@@ -224,8 +239,10 @@ void scheduler::loop(Strategy& strategy) {
     if (ready_.empty()) {
       if (body_done_) break;
       if (timers_.empty()) {
-        add_finding(finding_kind::deadlock, "deadlock: the body cannot finish, nothing is ready and no timer is armed",
-                    pending_summary());
+        if (options_.detect_deadlock)
+          add_finding(finding_kind::deadlock,
+                      "deadlock: the body cannot finish, nothing is ready and no timer is armed",
+                      describe_blocked_tasks(*this) + pending_summary());
         break;
       }
       if (!advance_time()) break;
@@ -234,7 +251,7 @@ void scheduler::loop(Strategy& strategy) {
     if (step_ >= options_.step_limit) {
       add_finding(finding_kind::step_limit,
                   fmt::format("step limit of {} reached before the body finished", options_.step_limit),
-                  pending_summary());
+                  describe_blocked_tasks(*this) + pending_summary());
       break;
     }
     std::size_t n = ready_.size();
@@ -245,6 +262,7 @@ void scheduler::loop(Strategy& strategy) {
     record_step(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     in_step_ = true;
+    if (budget_.enabled()) budget_.start();
     try {
       op->complete();
     } catch (const run_aborted&) {
@@ -255,6 +273,9 @@ void scheduler::loop(Strategy& strategy) {
                   fmt::format("exception escaped a handler: {}", describe_exception(std::current_exception())),
                   fmt::format("  task:       #{}\n", current_lane_));
       stop_ = true;
+    }
+    if (budget_.enabled() && !stop_) {
+      if (std::int64_t cpu = budget_.finish()) report_slow_step(*this, cpu);
     }
     in_step_ = false;
   }
@@ -281,6 +302,7 @@ report scheduler::run(boost::asio::awaitable<void> body) {
 
   boost::asio::co_spawn(owner_.get_executor(), std::move(body), [this](std::exception_ptr e) {
     body_done_ = true;
+    body_failed_ = e != nullptr;
     if (e && !is_run_aborted(e))
       add_finding(finding_kind::exception,
                   fmt::format("exception escaped the test body: {}", describe_exception(e)),
@@ -314,6 +336,10 @@ report scheduler::run(boost::asio::awaitable<void> body) {
       break;
     }
   }
+
+  // Idle after the body finished: whatever is still alive leaked.
+  if (body_done_ && !body_failed_ && !stop_ && ready_.empty() && options_.detect_leaked_tasks)
+    report_leaked_tasks(*this);
 
   report r;
   r.seed = options_.seed;

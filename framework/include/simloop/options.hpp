@@ -58,6 +58,35 @@ struct options {
   // off, a step costs nothing extra and tracked<T> is a plain value. No
   // environment variable.
   bool detect_races = true;
+
+  // ---- detectors: each is on by default and costs nothing when off ----
+  // deadlock: the body cannot finish, nothing is ready and no timer is
+  // armed. Off: such a run ends without a finding. Default true.
+  bool detect_deadlock = true;
+  // leaked_task: tasks (and timer waits of no live task) still pending when
+  // the body has finished and nothing is ready. Default true.
+  bool detect_leaked_tasks = true;
+  // never_awaited: an asio::awaitable coroutine created and destroyed during
+  // a step without ever being awaited or spawned. Default true. Compile
+  // your tests with -Werror=unused-result as well: asio::awaitable is
+  // [[nodiscard]], so a call whose awaitable is discarded outright
+  // (`fetch();` for `co_await fetch();`) is then a compile error.
+  bool detect_never_awaited = true;
+  // exception: a task spawned with asio::detached ended with an exception
+  // nobody could observe. Default true.
+  bool detect_unobserved_exceptions = true;
+  // blocking_call: a blocking libc call (sleep, poll/select with a timeout,
+  // blocking connect/accept/recv/read, getaddrinfo, ...) made inside a
+  // simulated step; the run stops after the first. Default true.
+  bool detect_blocking_calls = true;
+  // blocking_call (timing-based): a step that used more CPU time than this.
+  // Zero turns the measurement off. Default 100ms, like asyncio's
+  // slow_callback_duration.
+  std::chrono::nanoseconds step_cpu_budget = std::chrono::milliseconds(100);
+  // Capture return addresses inside each asio::co_spawn onto the simulation
+  // (about a microsecond per spawn) so findings can name the spawn site;
+  // simloop::spawn names its call site without it. Default true.
+  bool capture_spawn_sites = true;
 };
 
 // Throws std::invalid_argument naming the first invalid field.

@@ -1,6 +1,7 @@
 // simloop/simloop.hpp: everything of simloop's core.
 #pragma once
 
+#include <simloop/allow_blocking.hpp>
 #include <simloop/annotations.hpp>
 #include <simloop/as_completed.hpp>
 #include <simloop/assert.hpp>
@@ -19,6 +20,7 @@
 #include <simloop/semaphore.hpp>
 #include <simloop/simulation.hpp>
 #include <simloop/sleep.hpp>
+#include <simloop/spawn.hpp>
 #include <simloop/task_group.hpp>
 #include <simloop/timeout.hpp>
 #include <simloop/timer.hpp>

@@ -5,6 +5,7 @@
 #include <simloop/detail/op_pool.hpp>
 #include <simloop/detail/operation.hpp>
 #include <simloop/detail/ready_set.hpp>
+#include <simloop/detail/step_budget.hpp>
 #include <simloop/detail/task_registry.hpp>
 #include <simloop/detail/timer_queue.hpp>
 #include <simloop/finding.hpp>
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <new>
 #include <string>
@@ -69,6 +71,7 @@ struct executor_op final : operation {
 // limits reached): the finding is recorded before it is thrown. Not derived
 // from std::exception, so `catch (const std::exception&)` lets it pass.
 struct run_aborted {};
+bool is_run_aborted(std::exception_ptr) noexcept;
 
 class scheduler {
  public:
@@ -150,6 +153,10 @@ class scheduler {
   std::uint32_t on_task_start(void* frame);
   void on_task_end(std::uint32_t lane) noexcept;
   const task_registry& tasks() const noexcept { return tasks_; }
+  const timer_queue& timers() const noexcept { return timers_; }
+  std::size_t ready_count() const noexcept { return ready_.size(); }
+  // The body ended with an exception (its finding is the one that matters).
+  bool body_failed() const noexcept { return body_failed_; }
 
   // ---- happens-before (null when options::detect_races is off) ----------
 
@@ -161,6 +168,9 @@ class scheduler {
   // the position; body: labelled lines, each ending in '\n'. The position
   // (seed, step, virtual time) and the replay line are added here.
   void add_finding(finding_kind kind, std::string_view headline, std::string_view body = {});
+  // Appends labelled lines to the last finding, before its replay line.
+  void amend_last_finding(std::string_view lines);
+  std::size_t finding_count() const noexcept { return findings_.size(); }
   // Ends the run after the current step.
   void request_stop() noexcept { stop_ = true; }
   bool stopping() const noexcept { return stop_; }
@@ -221,6 +231,8 @@ class scheduler {
   bool ran_ = false;
   bool tearing_down_ = false;
   bool body_done_ = false;
+  bool body_failed_ = false;
+  step_budget budget_;
 
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::vector<std::uint32_t> choices_;

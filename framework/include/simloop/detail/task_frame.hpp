@@ -1,13 +1,17 @@
 // simloop/detail/task_frame.hpp: how a plain asio::co_spawn becomes a task.
 #pragma once
 
+#include <simloop/detail/frame_info.hpp>
 #include <simloop/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/detached.hpp>
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
+#include <type_traits>
 
 // Every asio::co_spawn runs its coroutine under one more coroutine, Asio's
 // co_spawn_entry_point, whose frame is the bottom of the new "awaitable
@@ -19,6 +23,13 @@
 //    the thread's executor gets the task's lane, so every handler the task
 //    submits from then on is attributed to it;
 //  - when the frame is destroyed, the task is over.
+// It also keeps what the detectors report about the task (all of it words
+// and pointers, formatted only when a finding is printed): the coroutine it
+// runs, where it was spawned (simloop::spawn's call site, or return
+// addresses captured inside asio::co_spawn), what it waits on now (noted by
+// every co_await in a user coroutine, see detail/user_frame.hpp), and
+// whether its completion handler is asio::detached (so an exception that
+// ends it would go unseen).
 // For executors that are not simloop's, task_frame does nothing at all.
 //
 // The specialisation must be visible wherever co_spawn is instantiated with
@@ -47,21 +58,39 @@ class task_frame;
 // Asio's awaitable::await_suspend takes coroutine_handle<awaitable_frame<U,
 // Executor>>; task_frame's handles are re-typed to its base, which sits at the
 // same address.
+// With a task, await_resume also sees an exception leaving the awaited
+// coroutine (the task's own coroutine, for the entry frame).
 template <class T>
 struct retyped_awaitable {
   boost::asio::awaitable<T, any_executor> inner;
+  task_frame* task = nullptr;
 
   bool await_ready() const noexcept { return inner.await_ready(); }
   template <class Promise>
   void await_suspend(std::coroutine_handle<Promise> h) {
-    inner.await_suspend(std::coroutine_handle<entry_frame_base>::from_address(h.address()));
+    using base = boost::asio::detail::awaitable_frame<typename Promise::value_type, any_executor>;
+    inner.await_suspend(std::coroutine_handle<base>::from_address(h.address()));
   }
-  T await_resume() { return inner.await_resume(); }
+  T await_resume();
 };
+
+// A co_spawn's call site, handed from simloop::spawn to the task_frame that
+// co_spawn constructs synchronously on the same thread.
+source_site& pending_spawn_site() noexcept;
 
 class task_frame : public entry_frame_base {
  public:
+  using value_type = entry_point;
+  static constexpr int max_spawn_frames = 24;
+
   task_frame() = default;
+  // co_spawn_entry_point(awaitable<T, E>*, E ex, F f, Handler handler): the
+  // promise sees the parameters, hence the executor and the handler type.
+  template <class A, class F, class Handler>
+  task_frame(A*, any_executor& ex, F&, Handler&)
+      : detached_(std::is_same_v<Handler, boost::asio::detail::detached_handler>) {
+    on_create(ex);
+  }
   ~task_frame();
 
   auto initial_suspend() noexcept {
@@ -77,20 +106,69 @@ class task_frame : public entry_frame_base {
   using entry_frame_base::await_transform;
   template <class T>
   retyped_awaitable<T> await_transform(boost::asio::awaitable<T, any_executor> a) {
-    return retyped_awaitable<T>{static_cast<const entry_frame_base&>(*this).await_transform(std::move(a))};
+    // The first awaited coroutine that is not an Asio operation is the
+    // task's own (co_spawn_entry_point awaits dispatch(), then f()).
+    if (sched_ && !root_) {
+      if (const frame_info* i = info_of(a); i && !i->op) root_ = i->defined;
+    }
+    return retyped_awaitable<T>{static_cast<const entry_frame_base&>(*this).await_transform(std::move(a)), this};
   }
 
   // The simulation's teardown destroys a task's frame: the registry must not
   // treat that as the task finishing normally.
   std::uint32_t lane() const noexcept { return lane_; }
+  scheduler* sched() const noexcept { return sched_; }
+  bool is_task_frame() const noexcept { return magic_ == frame_magic; }
+
+  // ---- what the detectors report ----
+  // The coroutine the task runs (empty before it first ran).
+  const source_site& root() const noexcept { return root_; }
+  // simloop::spawn's call site, when spawned through it.
+  const source_site& spawn_call() const noexcept { return spawn_call_; }
+  // Return addresses inside co_spawn (when options::capture_spawn_sites).
+  void* const* spawn_frames() const noexcept { return spawn_frames_; }
+  int spawn_frame_count() const noexcept { return spawn_frame_count_; }
+  bool detached() const noexcept { return detached_; }
+  // The last co_await of a user coroutine, and the innermost co_await of
+  // any coroutine, on this task: when the task is suspended, that is where.
+  const wait_record& user_wait() const noexcept { return user_wait_; }
+  const wait_record& inner_wait() const noexcept { return inner_wait_; }
+  void note_wait(const frame_info& awaiting, const wait_record& r) noexcept {
+    inner_wait_ = r;
+    if (!is_library(awaiting)) user_wait_ = r;
+  }
+  // An exception left the task's coroutine.
+  void on_exception(std::exception_ptr e) noexcept;
 
  private:
   any_executor& thread_executor() noexcept;
+  void on_create(any_executor& ex) noexcept;
   void on_start() noexcept;
 
+  // Read through entry-frame pointers that user frames find: tells a
+  // task_frame from a plain Asio entry frame made where this header was not
+  // included.
+  std::uint64_t magic_ = frame_magic;
   scheduler* sched_ = nullptr;
   std::uint32_t lane_ = 0;
+  bool detached_ = false;
+  int spawn_frame_count_ = 0;
+  source_site root_;
+  source_site spawn_call_;
+  wait_record user_wait_;
+  wait_record inner_wait_;
+  void* spawn_frames_[max_spawn_frames];
 };
+
+template <class T>
+T retyped_awaitable<T>::await_resume() {
+  try {
+    return inner.await_resume();
+  } catch (...) {
+    if (task && task->sched()) task->on_exception(std::current_exception());
+    throw;
+  }
+}
 
 }  // namespace simloop::detail
 
@@ -102,3 +180,6 @@ struct coroutine_traits<
   using promise_type = simloop::detail::task_frame;
 };
 }  // namespace std
+
+// Every other awaitable<T> coroutine gets simloop's notes too.
+#include <simloop/detail/user_frame.hpp>

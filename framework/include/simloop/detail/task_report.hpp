@@ -1,0 +1,39 @@
+// simloop/detail/task_report.hpp: the detectors' side of the scheduler.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <typeinfo>
+
+namespace simloop::detail {
+
+class scheduler;
+class task_frame;
+
+// One task as findings print it, e.g.
+//   "  task #3 heartbeat_forever   spawned at  tests/leak.cpp:41\n"
+//   "                              waiting on  timer.async_wait at tests/leak.cpp:12\n"
+// label_width: the column where "spawned at" starts (0: just wide enough).
+// with_wait: add the "waiting on" line (not for the task that is running).
+std::string describe_task(const scheduler&, std::uint32_t lane, std::size_t label_width = 0, bool with_wait = true);
+// "task #3 heartbeat_forever" (name resolved from the task's coroutine).
+std::string task_label(const scheduler&, std::uint32_t lane);
+// Every live task, blocked on something, with the wait-for relations simloop
+// can see. Used by the deadlock and time-limit findings.
+std::string describe_blocked_tasks(const scheduler&);
+// After the body finished and nothing is ready: a leaked_task finding per
+// live task and per timer wait that no live task owns.
+void report_leaked_tasks(scheduler&);
+// "timer.async_wait", "channel.async_receive", ... from an operation's type.
+std::string describe_operation(const std::type_info*);
+// "std::runtime_error: what()".
+std::string exception_summary(std::exception_ptr);
+// A step used more CPU time than options::step_cpu_budget.
+void report_slow_step(scheduler&, std::int64_t cpu_ns);
+// Defined next to the libc hooks: calling it from the scheduler links the
+// hooks' object file into every program that uses simloop (a static
+// library's unreferenced object would be left out and hook nothing).
+void link_blocking_hooks() noexcept;
+
+}  // namespace simloop::detail

@@ -1,0 +1,154 @@
+// simloop/detail/user_frame.hpp: simloop's notes on every awaitable<T> coroutine.
+#pragma once
+
+#include <simloop/detail/frame_info.hpp>
+#include <simloop/detail/task_frame.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <coroutine>
+#include <cstring>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+// A more specialised std::coroutine_traits for asio::awaitable<T,
+// any_io_executor> (below) gives every such coroutine the promise user_frame,
+// derived from Asio's awaitable_frame and unchanged in behaviour. It notes:
+//  - the coroutine function's name and definition site (default arguments of
+//    the promise constructor, evaluated in the coroutine), and for the
+//    coroutines Asio makes for `op(use_awaitable)`, the operation's type;
+//  - whether the coroutine ever started: a frame destroyed unstarted during a
+//    simulated step was never awaited nor spawned (never_awaited finding);
+//  - at each co_await, the co_await's site (default arguments of
+//    await_transform, evaluated at the co_await expression) and what it
+//    awaits, stored in the task's entry frame: that is the task's wait site.
+// The cost is a few stores per coroutine and per co_await; the promise
+// reads one thread-local at creation.
+
+namespace simloop::detail {
+
+scheduler* current_scheduler() noexcept;
+// A frame destroyed without ever starting (detectors/never_awaited.cpp).
+void on_unstarted_frame_destroyed(const frame_info&) noexcept;
+
+template <class X>
+inline constexpr bool is_awaitable = false;
+template <class U>
+inline constexpr bool is_awaitable<boost::asio::awaitable<U, any_executor>> = true;
+
+// Keeps a private tag first so that no coroutine's own parameters select
+// this constructor.
+struct frame_tag {};
+
+template <class T, class Op>
+class user_frame : public frame_with_info<T> {
+  using base = boost::asio::detail::awaitable_frame<T, any_executor>;
+
+ public:
+  using value_type = T;
+
+  explicit user_frame(frame_tag = {}, const char* function = __builtin_FUNCTION(),
+                      const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
+    this->info.defined = source_site{function, file, line};
+    if constexpr (!std::is_void_v<Op>) this->info.op = &typeid(Op);
+    this->info.sched = current_scheduler();
+  }
+  // Asio's coroutine for `op(use_awaitable)`: initiate(Initiation,
+  // use_awaitable_t, args...). The promise sees the initiation object.
+  template <class Initiation, class Executor, class... Rest>
+    requires(!std::is_void_v<Op>)
+  user_frame(Initiation& init, boost::asio::use_awaitable_t<Executor>&, Rest&...) noexcept {
+    this->info.defined = source_site{"async operation", nullptr, 0};
+    this->info.op = &typeid(Op);
+    this->info.library = 1;
+    this->info.sched = current_scheduler();
+    if constexpr (sizeof(Initiation) == sizeof(void*) && std::is_trivially_copyable_v<Initiation>)
+      std::memcpy(&this->info.object, static_cast<const void*>(&init), sizeof(void*));
+  }
+  ~user_frame() {
+    if (!this->info.started && this->info.sched) on_unstarted_frame_destroyed(this->info);
+  }
+
+  auto initial_suspend() noexcept {
+    struct starter {
+      frame_info* info;
+      bool await_ready() const noexcept { return false; }
+      void await_suspend(std::coroutine_handle<>) const noexcept {}
+      void await_resume() const noexcept { info->started = true; }
+    };
+    return starter{&this->info};
+  }
+
+  template <class U>
+  retyped_awaitable<U> await_transform(boost::asio::awaitable<U, any_executor> a,
+                                       const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
+    if (task_frame* task = running_task()) {
+      wait_record r;
+      r.at = source_site{this->info.defined.function, file, line};
+      if (const frame_info* t = info_of(a)) {
+        r.op = t->op;
+        r.object = t->object;
+        if (!t->op) {
+          r.target = t->defined.function;
+          r.target_defined = t->defined;
+        }
+      }
+      task->note_wait(this->info, r);
+    }
+    return retyped_awaitable<U>{static_cast<const base&>(*this).await_transform(std::move(a))};
+  }
+
+  template <class X>
+    requires(!is_awaitable<std::remove_cvref_t<X>>)
+  auto await_transform(X&& x, const char* file = __builtin_FILE(), unsigned line = __builtin_LINE())
+      -> decltype(std::declval<base&>().await_transform(std::forward<X>(x))) {
+    // this_coro queries never suspend: nothing to note.
+    constexpr bool suspends =
+        is_operation<std::remove_cvref_t<X>> ||
+        std::is_invocable_v<X, boost::asio::detail::awaitable_frame_base<any_executor>*>;
+    if (task_frame* task = suspends ? running_task() : nullptr) {
+      wait_record r;
+      r.at = source_site{this->info.defined.function, file, line};
+      // Inside Asio's use_awaitable coroutine, the awaited lambda starts the
+      // operation itself; elsewhere, an async operation awaited directly.
+      r.op = this->info.op;
+      r.object = this->info.object;
+      if (!r.op && is_operation<std::remove_cvref_t<X>>) r.op = &typeid(std::remove_cvref_t<X>);
+      task->note_wait(this->info, r);
+    }
+    return base::await_transform(std::forward<X>(x));
+  }
+
+ private:
+  template <class X>
+  static constexpr bool is_operation = boost::asio::is_async_operation<X>::value;
+
+  // The task this frame runs on, when it is a simulation's task. (A frame
+  // made before run(), like the body's, is noted too.)
+  task_frame* running_task() const noexcept {
+    if (!this->attached_thread_) return nullptr;
+    auto* t = static_cast<task_frame*>(this->attached_thread_->entry_point());
+    return t->is_task_frame() && t->sched() ? t : nullptr;
+  }
+};
+
+template <class... Args>
+struct operation_of {
+  using type = void;
+};
+template <class Initiation, class Executor, class... Rest>
+struct operation_of<Initiation, boost::asio::use_awaitable_t<Executor>, Rest...> {
+  using type = std::decay_t<Initiation>;
+};
+
+}  // namespace simloop::detail
+
+namespace std {
+template <class T, class... Args>
+struct coroutine_traits<boost::asio::awaitable<T, boost::asio::any_io_executor>, Args...> {
+  using promise_type = simloop::detail::user_frame<T, typename simloop::detail::operation_of<Args...>::type>;
+};
+}  // namespace std
