@@ -1,6 +1,8 @@
 // simloop/as_completed.hpp: results in completion order (asyncio.as_completed).
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/gather.hpp>
 #include <simloop/queue.hpp>
 #include <simloop/task_group.hpp>

@@ -2,6 +2,8 @@
 // (asyncio.Condition) for Asio code.
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/detail/waiter.hpp>
 #include <simloop/mutex.hpp>
 

@@ -2,6 +2,8 @@
 // (asyncio.gather).
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/task_group.hpp>
 
 #include <boost/asio/awaitable.hpp>

@@ -1,6 +1,8 @@
 // simloop/queue.hpp: a bounded FIFO queue (asyncio.Queue) for Asio code.
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/detail/waiter.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

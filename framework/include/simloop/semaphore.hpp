@@ -1,6 +1,8 @@
 // simloop/semaphore.hpp: a counting semaphore (asyncio.Semaphore) for Asio code.
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/detail/waiter.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,6 +1,8 @@
 // simloop/task_group.hpp: structured concurrency (asyncio.TaskGroup) for Asio.
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/detail/waiter.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

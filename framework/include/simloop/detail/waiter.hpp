@@ -2,6 +2,8 @@
 // semaphore, event, condition, queue, task_group).
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
+
 #include <simloop/annotations.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
