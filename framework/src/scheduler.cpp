@@ -176,7 +176,7 @@ std::uint32_t scheduler::on_task_start(void* frame) {
   return lane;
 }
 
-void scheduler::on_task_end(std::uint32_t lane) noexcept { tasks_.finish(lane); }
+void scheduler::on_task_end(std::uint32_t lane) noexcept { tasks_.finish(lane, tearing_down_); }
 
 std::string scheduler::position() const {
   return fmt::format("seed {:#x}, step {}, t={}", options_.seed, step_, format_time(now_));

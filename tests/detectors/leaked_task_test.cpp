@@ -51,6 +51,16 @@ TEST(LeakedTask, HeartbeatPendingAtShutdown) {
   EXPECT_EQ(r.findings.size(), 1u) << r.describe();
 }
 
+TEST(LeakedTask, LeakedTaskIsTornDownNotFinished) {
+  simloop::simulation sim({.seed = 0x2a});
+  simloop::report r = sim.run(leaky_body());
+  ASSERT_EQ(sim.scheduler().tasks().size(), 2u);
+  const auto& heartbeat = sim.scheduler().tasks()[2];
+  EXPECT_FALSE(heartbeat.alive);
+  EXPECT_TRUE(heartbeat.torn_down);
+  EXPECT_FALSE(sim.scheduler().tasks()[1].torn_down);
+}
+
 TEST(LeakedTask, ScopedHeartbeatIsSilent) {
   detector_test::expect_silent([] { return scoped_body(); });
 }

@@ -1,4 +1,5 @@
 // Return addresses captured cheaply, symbolised only when a finding prints.
+#include <simloop/allow_blocking.hpp>
 #include <simloop/detail/spawn_site.hpp>
 
 #if defined(SIMLOOP_HAVE_LIBBACKTRACE)
@@ -68,6 +69,9 @@ struct symbol {
 };
 
 symbol lookup(void* pc) {
+  // Symbolising reads debug information (through a pipe, with addr2line):
+  // simloop's own work, never a blocking_call finding.
+  allow_blocking allow;
   // A return address points after the call: pc - 1 lies in the call itself.
   boost::stacktrace::frame f(reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(pc) - 1));
   symbol s;

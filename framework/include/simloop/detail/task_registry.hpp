@@ -9,11 +9,17 @@ namespace simloop::detail {
 // A task is one co_spawned coroutine (an Asio "awaitable thread"). Its lane is
 // its id: dense, from 1, in spawn order, so ids are the same on every replay.
 // Lane 0 is work outside any task (handlers posted from outside a run).
+//
+// What findings print about a live task (its coroutine's name, spawn site,
+// what it waits on now) is kept in its entry frame, a detail::task_frame
+// (detail/task_frame.hpp), as pointers and words; detail/task_report.hpp
+// formats it (task_label, describe_task) only when a finding is printed.
 struct task_record {
-  void* frame = nullptr;          // the entry frame, while the task lives
+  void* frame = nullptr;          // the entry frame (a task_frame), while the task lives
   std::uint32_t parent = 0;       // lane that spawned it
   std::uint64_t spawn_step = 0;   // step during which it was spawned
   bool alive = false;
+  bool torn_down = false;         // ended by the simulation's teardown, not by finishing
 };
 
 class task_registry {
@@ -26,9 +32,10 @@ class task_registry {
     ++alive_;
     return lane;
   }
-  void finish(std::uint32_t lane) noexcept {
+  void finish(std::uint32_t lane, bool torn_down = false) noexcept {
     if (lane < tasks_.size() && tasks_[lane].alive) {
       tasks_[lane].alive = false;
+      tasks_[lane].torn_down = torn_down;
       tasks_[lane].frame = nullptr;
       --alive_;
     }
