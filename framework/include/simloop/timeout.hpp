@@ -26,7 +26,7 @@ boost::asio::awaitable<T> race_deadline(boost::asio::awaitable<T> op, auto& dead
   using namespace boost::asio::experimental::awaitable_operators;
   auto result = co_await (std::move(op) || deadline.async_wait(boost::asio::use_awaitable));
   if (result.index() == 1) throw boost::system::system_error(error::timed_out);
-  if constexpr (!std::is_void_v<T>) return std::get<0>(std::move(result));
+  if constexpr (!std::is_void_v<T>) co_return std::get<0>(std::move(result));
 }
 
 }  // namespace detail

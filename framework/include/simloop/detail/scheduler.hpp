@@ -126,6 +126,12 @@ class scheduler {
 
   std::uint32_t on_task_start(void* frame);
   void on_task_end(std::uint32_t lane) noexcept;
+  void set_task_host(std::uint32_t lane, std::uint32_t host) noexcept { tasks_.set_host(lane, host); }
+
+  // Destroys, without running them, every queued op and pending timer wait
+  // for which pred(ctx, op) is true; the order of the rest is kept. Returns
+  // how many were destroyed (simulated host crash).
+  std::size_t destroy_if(bool (*pred)(void* ctx, const operation* op), void* ctx);
   const task_registry& tasks() const noexcept { return tasks_; }
 
   // ---- findings -----------------------------------------------------------
