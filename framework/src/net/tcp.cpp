@@ -163,9 +163,10 @@ void try_write(socket_impl& s) {
   if (p.buf.size() < p.written + n) p.buf.resize(std::max(p.written + n, std::min<std::size_t>(window, 2 * p.buf.size())));
   std::memcpy(p.buf.data() + p.written, op->data, n);
   p.written += n;
-  send_segment(p, false);
   s.write_op = nullptr;
   complete_io(*ns.sched, op, {}, n);
+  // Last: a random fault drawn here may reset this very connection.
+  send_segment(p, false);
 }
 
 void fail_ops(socket_impl& s, error_code ec) {
