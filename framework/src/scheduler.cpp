@@ -315,13 +315,16 @@ void scheduler::destroy_everything() noexcept {
   // Destroying a handler can destroy coroutine frames whose destructors
   // cancel timers or post more work (Asio's awaitable_thread posts its own
   // unwinding): repeat until nothing is left.
-  while (!ready_.empty() || !timers_.empty()) {
-    while (!ready_.empty()) ready_.pop_front()->destroy();
-    while (!timers_.empty()) {
-      wait_op* op = timers_.pop();
-      if (op->owner) op->owner->unlink(op);
-      op->destroy();
+  for (;;) {
+    while (!ready_.empty() || !timers_.empty()) {
+      while (!ready_.empty()) ready_.pop_front()->destroy();
+      while (!timers_.empty()) {
+        wait_op* op = timers_.pop();
+        if (op->owner) op->owner->unlink(op);
+        op->destroy();
+      }
     }
+    if (!teardown_hook_ || teardown_hook_(teardown_ctx_) == 0) break;
   }
   tearing_down_ = false;
 }

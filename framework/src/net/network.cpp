@@ -29,10 +29,13 @@ simulation::executor_type host::get_executor() const noexcept {
 network::network(simulation& sim) : sim_(sim), state_(std::make_unique<detail::network_state>()) {
   state_->net = this;
   state_->sched = &sim.scheduler();
+  sim.scheduler().set_teardown_hook(
+      [](void* ns) { return detail::destroy_pending_io(*static_cast<detail::network_state*>(ns)); }, state_.get());
 }
 
 network::~network() {
   detail::network_state& ns = *state_;
+  sim_.scheduler().set_teardown_hook(nullptr, nullptr);
   // I/O objects that outlive the network become inert.
   for (auto* s = ns.sockets.head; s; s = s->next) {
     s->ns = nullptr;
@@ -320,21 +323,48 @@ void network_state::maybe_fault(std::uint32_t from, std::uint32_t to, connection
   }
 }
 
+std::size_t destroy_pending_io(network_state& ns) noexcept {
+  std::vector<io_op*> doomed;
+  auto take = [&](io_op*& op) {
+    if (io_op* o = std::exchange(op, nullptr)) doomed.push_back(o);
+  };
+  for (auto* s = ns.sockets.head; s; s = s->next) {
+    take(s->read_op);
+    take(s->write_op);
+    take(s->connect_op);
+  }
+  for (auto* a = ns.acceptors.head; a; a = a->next) {
+    for (io_op* op = a->accepts; op; op = op->next) doomed.push_back(op);
+    a->accepts = a->accepts_tail = nullptr;
+  }
+  for (auto* u = ns.udps.head; u; u = u->next) {
+    for (io_op* op = u->receives; op; op = op->next) doomed.push_back(op);
+    u->receives = u->receives_tail = nullptr;
+  }
+  // Destroying handlers destroys coroutine frames, which close sockets: the
+  // lists above must not be walked while that happens.
+  for (io_op* op : doomed) {
+    op->owner = nullptr;
+    op->destroy();
+  }
+  return doomed.size();
+}
+
 void crash_io(network_state& ns, std::uint32_t h) {
-  // The host's own pending operations die with its tasks: destroyed, not run.
-  auto drop = [](io_op*& op) {
-    if (io_op* o = std::exchange(op, nullptr)) {
-      o->owner = nullptr;
-      o->destroy();
-    }
+  // The host's own pending operations die with its tasks: destroyed, not
+  // run, and only after the bookkeeping (destroying a handler may unwind
+  // frames that own these I/O objects).
+  std::vector<io_op*> doomed;
+  auto take = [&](io_op*& op) {
+    if (io_op* o = std::exchange(op, nullptr)) doomed.push_back(o);
   };
   std::vector<socket_impl*> socks;
   for (auto* s = ns.sockets.head; s; s = s->next)
     if (s->host == h) socks.push_back(s);
   for (socket_impl* s : socks) {
-    drop(s->read_op);
-    drop(s->write_op);
-    drop(s->connect_op);
+    take(s->read_op);
+    take(s->write_op);
+    take(s->connect_op);
     if (s->conn) {
       auto c = s->conn;
       reset_connection(*c);  // the peer sees connection_reset
@@ -345,25 +375,21 @@ void crash_io(network_state& ns, std::uint32_t h) {
   for (auto* a = ns.acceptors.head; a; a = a->next)
     if (a->host == h) accs.push_back(a);
   for (acceptor_impl* a : accs) {
-    while (io_op* op = a->accepts) {
-      a->accepts = op->next;
-      op->owner = nullptr;
-      op->destroy();
-    }
-    a->accepts_tail = nullptr;
+    for (io_op* op = a->accepts; op; op = op->next) doomed.push_back(op);
+    a->accepts = a->accepts_tail = nullptr;
     acceptor_close(*a);
   }
   std::vector<udp_impl*> udps;
   for (auto* u = ns.udps.head; u; u = u->next)
     if (u->host == h) udps.push_back(u);
   for (udp_impl* u : udps) {
-    while (io_op* op = u->receives) {
-      u->receives = op->next;
-      op->owner = nullptr;
-      op->destroy();
-    }
-    u->receives_tail = nullptr;
+    for (io_op* op = u->receives; op; op = op->next) doomed.push_back(op);
+    u->receives = u->receives_tail = nullptr;
     udp_close(*u);
+  }
+  for (io_op* op : doomed) {
+    op->owner = nullptr;
+    op->destroy();
   }
 }
 

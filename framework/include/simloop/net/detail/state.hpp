@@ -212,6 +212,8 @@ void udp_receive_from(udp_impl& u, io_op* op);
 
 // Crash support: drop the host's I/O (pending ops destroyed, not run).
 void crash_io(network_state& ns, std::uint32_t host);
+// Teardown: destroys every pending operation (never run); returns how many.
+std::size_t destroy_pending_io(network_state& ns) noexcept;
 bool is_event_op(const sd::operation* op) noexcept;
 
 }  // namespace simloop::net::detail
