@@ -12,6 +12,9 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/promise.hpp>
+#include <boost/asio/experimental/use_promise.hpp>
 
 #include <array>
 #include <string>
@@ -247,4 +250,29 @@ TEST(NetTcp, SameSeedSameTrace) {
     return sim.run(echo_scenario(echo_once)).trace_hash;
   };
   EXPECT_EQ(once(), once());
+}
+
+TEST(NetTcp, CallbackDeferredAndPromiseTokens) {
+  simloop::simulation sim({.seed = 21});
+  auto& server = sim.network().add_host("server", server_addr);
+  std::size_t by_callback = 0, by_deferred = 0, by_promise = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(co_await asio::this_coro::executor);
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    c.async_write_some(asio::buffer("abc", 3), [&](boost::system::error_code ec, std::size_t n) {
+      if (!ec) by_callback = n;
+    });
+    std::array<char, 1> none;
+    auto op = s.async_read_some(asio::buffer(none.data(), 0), asio::deferred);
+    by_deferred = co_await std::move(op)(use_awaitable) + 1;
+    std::array<char, 3> buf;
+    auto p = asio::async_read(s, asio::buffer(buf), asio::experimental::use_promise);
+    by_promise = co_await p(use_awaitable);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(by_callback, 3u);
+  EXPECT_EQ(by_deferred, 1u);
+  EXPECT_EQ(by_promise, 3u);
 }
