@@ -270,3 +270,32 @@ TEST(NetFaults, RandomFaultsAreDrawnAndReplayed) {
   }
   EXPECT_GT(faulted_runs, 0u);
 }
+
+TEST(NetFaults, CrashResetsPeersPendingRead) {
+  simloop::simulation sim({.seed = 8});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  boost::system::error_code got;
+  int boots = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    asio::co_spawn(server.get_executor(), echo_service(&boots), asio::detached);
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          co_await simloop::sleep_for(1s);
+          sim.network().crash(server);
+        },
+        asio::detached);
+    std::array<char, 4> buf;
+    co_await c.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, got));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_reset);
+  ASSERT_EQ(sim.network().events().size(), 1u);
+  const std::string& e = sim.network().events()[0];  // "t=+1.001s step 5: crash server"
+  EXPECT_EQ(e.rfind("t=+1.00", 0), 0u) << e;
+  EXPECT_NE(e.find("s step "), std::string::npos) << e;
+  EXPECT_EQ(e.substr(e.size() - 14), ": crash server") << e;
+}
