@@ -79,6 +79,9 @@ void compact(pipe& p) {
 // Queues bytes [written - n, written) (or a FIN) for delivery after a latency.
 void send_segment(pipe& p, bool fin) {
   network_state& ns = *p.ns;
+  // Sockets closed by the teardown send nothing: no decision may be drawn
+  // after the run (it would change the trace hash and the choice list).
+  if (ns.sched->tearing_down()) return;
   ns.maybe_fault(p.from, p.to, nullptr);
   auto at = std::max(ns.sched->now() + ns.latency(p.from, p.to), p.last_at);
   p.last_at = at;
