@@ -276,3 +276,15 @@ TEST(NetTcp, CallbackDeferredAndPromiseTokens) {
   EXPECT_EQ(by_deferred, 1u);
   EXPECT_EQ(by_promise, 3u);
 }
+
+TEST(NetTcp, ReplayOfRecordedChoicesReproducesTheRun) {
+  simloop::simulation first({.seed = 1234});
+  auto a = first.run(echo_scenario(echo_once));
+  ASSERT_TRUE(a.ok()) << a.describe();
+  simloop::simulation again({.strategy = simloop::strategy::replay, .choices = a.choices});
+  auto b = again.run(echo_scenario(echo_once));
+  EXPECT_TRUE(b.ok()) << b.describe();
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.virtual_elapsed, b.virtual_elapsed);
+}
