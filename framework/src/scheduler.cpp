@@ -178,6 +178,28 @@ std::uint32_t scheduler::on_task_start(void* frame) {
 
 void scheduler::on_task_end(std::uint32_t lane) noexcept { tasks_.finish(lane, tearing_down_); }
 
+std::size_t scheduler::destroy_if(bool (*pred)(void*, const operation*), void* ctx) {
+  std::vector<operation*> doomed;
+  for (std::size_t i = 0, n = ready_.size(); i < n; ++i) {
+    operation* op = ready_.pop_front();
+    if (pred(ctx, op)) doomed.push_back(op);
+    else ready_.push_back(op);
+  }
+  std::vector<wait_op*> waits;
+  timers_.for_each([&](wait_op* op) {
+    if (pred(ctx, op)) waits.push_back(op);
+  });
+  for (wait_op* op : waits) {
+    timers_.remove(op);
+    if (op->owner) op->owner->unlink(op);
+    doomed.push_back(op);
+  }
+  // Destroying a handler may post more work (Asio unwinds an awaitable
+  // thread through its executor): the caller repeats until nothing matches.
+  for (operation* op : doomed) op->destroy();
+  return doomed.size();
+}
+
 std::string scheduler::position() const {
   return fmt::format("seed {:#x}, step {}, t={}", options_.seed, step_, format_time(now_));
 }
@@ -361,13 +383,16 @@ void scheduler::destroy_everything() noexcept {
   // Destroying a handler can destroy coroutine frames whose destructors
   // cancel timers or post more work (Asio's awaitable_thread posts its own
   // unwinding): repeat until nothing is left.
-  while (!ready_.empty() || !timers_.empty()) {
-    while (!ready_.empty()) ready_.pop_front()->destroy();
-    while (!timers_.empty()) {
-      wait_op* op = timers_.pop();
-      if (op->owner) op->owner->unlink(op);
-      op->destroy();
+  for (;;) {
+    while (!ready_.empty() || !timers_.empty()) {
+      while (!ready_.empty()) ready_.pop_front()->destroy();
+      while (!timers_.empty()) {
+        wait_op* op = timers_.pop();
+        if (op->owner) op->owner->unlink(op);
+        op->destroy();
+      }
     }
+    if (!teardown_hook_ || teardown_hook_(teardown_ctx_) == 0) break;
   }
   tearing_down_ = false;
 }

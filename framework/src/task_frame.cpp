@@ -39,6 +39,7 @@ void task_frame::on_start() noexcept {
   if (!ex) return;
   sched_ = &ex->context().scheduler();
   lane_ = sched_->on_task_start(this);
+  sched_->set_task_host(lane_, ex->host());
   *ex = ex->with_lane(lane_);
 }
 

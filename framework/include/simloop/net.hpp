@@ -1,4 +1,6 @@
-// simloop/net.hpp: the simulated network.
+// simloop/net.hpp: the simulated network (hosts, TCP, UDP, faults).
 #pragma once
 
 #include <simloop/net/network.hpp>
+#include <simloop/net/tcp.hpp>
+#include <simloop/net/udp.hpp>

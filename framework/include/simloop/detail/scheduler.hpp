@@ -152,6 +152,19 @@ class scheduler {
 
   std::uint32_t on_task_start(void* frame);
   void on_task_end(std::uint32_t lane) noexcept;
+  void set_task_host(std::uint32_t lane, std::uint32_t host) noexcept { tasks_.set_host(lane, host); }
+
+  // Destroys, without running them, every queued op and pending timer wait
+  // for which pred(ctx, op) is true; the order of the rest is kept. Returns
+  // how many were destroyed (simulated host crash).
+  std::size_t destroy_if(bool (*pred)(void* ctx, const operation* op), void* ctx);
+  // Teardown also destroys operations parked in I/O objects (the simulated
+  // network's pending reads, accepts, ...): hook(ctx) destroys them and
+  // returns how many it destroyed. One hook; null to remove.
+  void set_teardown_hook(std::size_t (*hook)(void* ctx), void* ctx) noexcept {
+    teardown_hook_ = hook;
+    teardown_ctx_ = ctx;
+  }
   const task_registry& tasks() const noexcept { return tasks_; }
   const timer_queue& timers() const noexcept { return timers_; }
   std::size_t ready_count() const noexcept { return ready_.size(); }
@@ -221,6 +234,8 @@ class scheduler {
   task_registry tasks_;
   void (*new_lane_hook_)(void*, std::uint32_t) = nullptr;
   void* new_lane_ctx_ = nullptr;
+  std::size_t (*teardown_hook_)(void*) = nullptr;
+  void* teardown_ctx_ = nullptr;
 
   std::chrono::nanoseconds now_{0};
   std::uint64_t step_ = 0;

@@ -20,6 +20,7 @@ struct task_record {
   std::uint64_t spawn_step = 0;   // step during which it was spawned
   bool alive = false;
   bool torn_down = false;         // ended by the simulation's teardown, not by finishing
+  std::uint32_t host = 0;         // simulated host (net::host::id), 0: none
 };
 
 class task_registry {
@@ -39,6 +40,10 @@ class task_registry {
       tasks_[lane].frame = nullptr;
       --alive_;
     }
+  }
+
+  void set_host(std::uint32_t lane, std::uint32_t host) noexcept {
+    if (lane < tasks_.size()) tasks_[lane].host = host;
   }
 
   std::size_t size() const noexcept { return tasks_.size() - 1; }

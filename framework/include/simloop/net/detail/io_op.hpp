@@ -1,0 +1,132 @@
+// simloop/net/detail/io_op.hpp: a pending socket operation with its handler.
+#pragma once
+
+#include <simloop/simulation.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace simloop::net::detail {
+
+namespace sd = simloop::detail;
+
+// What a pending operation is doing; cancellation and deadlock descriptions
+// switch on it.
+enum class io_kind : std::uint8_t { read, write, connect, accept, send_to, receive_from };
+
+// The non-template part of every socket operation. While pending it sits in
+// its I/O object (owner); when it completes it becomes the ready entry itself
+// (no second allocation), like simloop's timer waits.
+struct io_op : sd::operation {
+  using sd::operation::operation;
+
+  boost::system::error_code ec;
+  std::size_t bytes = 0;
+  void* data = nullptr;          // read: destination; write: source
+  std::size_t size = 0;
+  void* target = nullptr;        // accept: socket_impl*; receive_from: udp::endpoint*
+  void* owner = nullptr;         // the I/O object's impl while pending, else null
+  io_op* next = nullptr;         // FIFO of pending accepts / receives
+  std::uint32_t handler_lane = 0;
+  io_kind kind = io_kind::read;
+};
+
+// Completes a pending op from its I/O object: queued, never run inline.
+void complete_io(sd::scheduler& s, io_op* op, boost::system::error_code ec, std::size_t bytes);
+// Cancellation through the handler's slot (defined with the I/O objects).
+void cancel_io(io_op* op) noexcept;
+
+struct invoke_ec {
+  template <class H>
+  static void invoke(H& h, boost::system::error_code ec, std::size_t) {
+    std::move(h)(ec);
+  }
+};
+struct invoke_ec_size {
+  template <class H>
+  static void invoke(H& h, boost::system::error_code ec, std::size_t n) {
+    std::move(h)(ec, n);
+  }
+};
+
+template <class Handler, class Invoker>
+struct io_op_impl final : io_op {
+  template <class H>
+  io_op_impl(H&& h, boost::asio::any_io_executor io_ex)
+      : io_op(&do_complete), handler_(std::forward<H>(h)), io_ex_(std::move(io_ex)) {}
+
+  static void do_complete(sd::operation* base, bool invoke) {
+    auto* self = static_cast<io_op_impl*>(base);
+    sd::op_pool* pool = self->pool_;
+    auto slot = boost::asio::get_associated_cancellation_slot(self->handler_);
+    if (slot.is_connected()) slot.clear();
+    Handler handler(std::move(self->handler_));
+    boost::asio::any_io_executor io_ex(std::move(self->io_ex_));
+    boost::system::error_code ec = self->ec;
+    std::size_t n = self->bytes;
+    bool direct = self->direct_;
+    self->~io_op_impl();
+    pool->deallocate(self, sizeof(io_op_impl));
+    if (!invoke) return;
+    if (direct) {
+      Invoker::invoke(handler, ec, n);
+    } else {
+      auto ex = boost::asio::get_associated_executor(handler, io_ex);
+      boost::asio::post(ex, [h = std::move(handler), ec, n]() mutable { Invoker::invoke(h, ec, n); });
+    }
+  }
+
+  Handler handler_;
+  boost::asio::any_io_executor io_ex_;
+  bool direct_ = true;
+};
+
+struct io_cancellation {
+  io_op* op;
+  void operator()(boost::asio::cancellation_type_t type) const {
+    using ct = boost::asio::cancellation_type;
+    if ((type & (ct::terminal | ct::partial | ct::total)) != ct::none) cancel_io(op);
+  }
+};
+
+// Allocates an op for handler from the simulation's pool. The op's lane is
+// the task of the handler's associated executor; a handler bound to another
+// executor (a strand, say) is posted there when the op completes.
+template <class Invoker, class Handler>
+io_op* make_io_op(sd::scheduler& s, Handler&& handler, const boost::asio::any_io_executor& io_ex, io_kind kind) {
+  using op_type = io_op_impl<std::decay_t<Handler>, Invoker>;
+  void* mem = s.pool().allocate(sizeof(op_type));
+  op_type* op;
+  try {
+    op = ::new (mem) op_type(std::forward<Handler>(handler), io_ex);
+  } catch (...) {
+    s.pool().deallocate(mem, sizeof(op_type));
+    throw;
+  }
+  op->pool_ = &s.pool();
+  op->kind = kind;
+  auto assoc = boost::asio::get_associated_executor(op->handler_, io_ex);
+  if constexpr (std::is_same_v<decltype(assoc), simloop::executor>) {
+    op->handler_lane = assoc.lane();
+  } else if constexpr (std::is_same_v<decltype(assoc), boost::asio::any_io_executor>) {
+    if (const auto* e = assoc.template target<simloop::executor>()) op->handler_lane = e->lane();
+    else op->direct_ = false;
+  } else {
+    op->direct_ = false;
+  }
+  auto slot = boost::asio::get_associated_cancellation_slot(op->handler_);
+  if (slot.is_connected()) slot.template emplace<io_cancellation>(io_cancellation{op});
+  return op;
+}
+
+}  // namespace simloop::net::detail

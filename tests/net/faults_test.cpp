@@ -1,0 +1,301 @@
+#include <simloop/net.hpp>
+#include <simloop/simloop.hpp>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace net = simloop::net;
+using boost::asio::use_awaitable;
+
+namespace {
+
+const auto server_addr = asio::ip::make_address("10.0.0.2");
+const auto client_addr = asio::ip::make_address("10.0.0.1");
+
+asio::awaitable<void> echo_session(net::tcp::socket s) {
+  std::array<char, 4> buf;
+  for (;;) {
+    boost::system::error_code ec;
+    co_await asio::async_read(s, asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    co_await asio::async_write(s, asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
+// The echo service of a host; re-created by restart().
+asio::awaitable<void> echo_service(int* boots) {
+  ++*boots;
+  auto ex = co_await asio::this_coro::executor;
+  net::tcp::acceptor acc(ex, net::tcp::endpoint(server_addr, 7));
+  for (;;) {
+    auto s = co_await acc.async_accept(use_awaitable);
+    asio::co_spawn(ex, echo_session(std::move(s)), asio::detached);
+  }
+}
+
+asio::awaitable<std::string> ping(net::tcp::socket& s, std::string msg) {
+  co_await asio::async_write(s, asio::buffer(msg), use_awaitable);
+  std::string reply(msg.size(), 0);
+  co_await asio::async_read(s, asio::buffer(reply), use_awaitable);
+  co_return reply;
+}
+
+}  // namespace
+
+TEST(NetFaults, PartitionTakesTheClientsTimeoutPathAndHealDelivers) {
+  auto r = simloop::explore({.runs = 200, .strategy = simloop::strategy::random}, []() -> asio::awaitable<void> {
+    auto& netw = simloop::simulation::current()->network();
+    auto& server = netw.add_host("server", server_addr);
+    auto& client = netw.add_host("client", client_addr);
+    int boots = 0;
+    asio::co_spawn(server.get_executor(), echo_service(&boots), asio::detached);
+    net::tcp::socket s(client.get_executor());
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    std::string a = co_await ping(s, "ping");
+    SIMLOOP_ASSERT(a == "ping");
+    netw.partition(server, client);
+    bool timed_out = false;
+    try {
+      co_await simloop::timeout(1s, ping(s, "lost"));
+    } catch (const boost::system::system_error& e) {
+      timed_out = e.code() == simloop::error::timed_out;
+    }
+    SIMLOOP_ASSERT(timed_out);
+    // Held, not lost, not reset: after heal the echo of "lost" arrives.
+    netw.heal();
+    std::string late(4, 0);
+    co_await asio::async_read(s, asio::buffer(late), use_awaitable);
+    SIMLOOP_ASSERT(late == "lost");
+    SIMLOOP_ASSERT(netw.events().size() == 3);
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(NetFaults, OneWayPartitionHoldsOnlyOneDirection) {
+  simloop::simulation sim({.seed = 9});
+  auto& netw = sim.network();
+  auto& server = netw.add_host("server", server_addr);
+  auto& client = netw.add_host("client", client_addr);
+  std::size_t server_got = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 7));
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    netw.partition_oneway(client, server);
+    co_await asio::async_write(c, asio::buffer("abcd", 4), use_awaitable);
+    co_await asio::async_write(s, asio::buffer("wxyz", 4), use_awaitable);
+    std::array<char, 4> buf;
+    co_await asio::async_read(c, asio::buffer(buf), use_awaitable);  // server -> client flows
+    co_await simloop::sleep_for(5s);
+    server_got = s.available();
+    netw.heal();
+    co_await asio::async_read(s, asio::buffer(buf), use_awaitable);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(server_got, 0u);
+}
+
+TEST(NetFaults, CrashAndRestartRecoverWithReconnectingClient) {
+  auto r = simloop::explore({.runs = 200, .strategy = simloop::strategy::random}, []() -> asio::awaitable<void> {
+    auto& netw = simloop::simulation::current()->network();
+    auto& server = netw.add_host("server", server_addr);
+    auto& client = netw.add_host("client", client_addr);
+    auto boots = std::make_shared<int>(0);
+    asio::co_spawn(server.get_executor(), echo_service(boots.get()), asio::detached);
+    auto ex = client.get_executor();
+
+    // A client that reconnects (with backoff) whenever its connection fails.
+    int replies = 0, failures = 0;
+    auto client_loop = [&]() -> asio::awaitable<void> {
+      while (replies < 6) {
+        net::tcp::socket s(ex);
+        boost::system::error_code ec;
+        co_await s.async_connect(net::tcp::endpoint(server_addr, 7), asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          ++failures;
+          co_await simloop::sleep_for(100ms);
+          continue;
+        }
+        try {
+          while (replies < 6) {
+            std::string got = co_await ping(s, "ping");
+            SIMLOOP_ASSERT(got == "ping");
+            ++replies;
+            co_await simloop::sleep_for(200ms);
+          }
+        } catch (const boost::system::system_error&) {
+          ++failures;
+        }
+      }
+    };
+    auto done = asio::co_spawn(ex, client_loop(), asio::deferred);
+    asio::co_spawn(
+        simloop::simulation::current()->get_executor(),
+        [&]() -> asio::awaitable<void> {
+          co_await simloop::sleep_for(500ms);
+          netw.crash(server);
+          co_await simloop::sleep_for(1s);
+          netw.restart(server, [boots] { return echo_service(boots.get()); });
+        },
+        asio::detached);
+    co_await std::move(done)(use_awaitable);
+    SIMLOOP_ASSERT(replies == 6);
+    SIMLOOP_ASSERT(failures >= 1);
+    SIMLOOP_ASSERT(*boots == 2);
+    SIMLOOP_ASSERT(!server.up() || netw.events().size() == 2);
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(NetFaults, CrashDestroysTheHostsTasks) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  int boots = 0;
+  bool destroyed = false;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    struct guard {
+      bool* flag;
+      ~guard() { *flag = true; }
+    };
+    asio::co_spawn(server.get_executor(), echo_service(&boots), asio::detached);
+    asio::co_spawn(
+        server.get_executor(),
+        [&]() -> asio::awaitable<void> {
+          guard g{&destroyed};
+          co_await simloop::sleep_for(1h);
+        },
+        asio::detached);
+    co_await simloop::sleep_for(1s);
+    auto before = simloop::simulation::current()->scheduler().tasks().alive();
+    sim.network().crash(server);
+    co_await simloop::yield();
+    EXPECT_TRUE(destroyed);
+    EXPECT_EQ(simloop::simulation::current()->scheduler().tasks().alive(), before - 2);
+    // Its listener is gone: refused... no, the host is down: unreachable.
+    net::tcp::socket s(co_await asio::this_coro::executor);
+    boost::system::error_code ec;
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 7), asio::redirect_error(use_awaitable, ec));
+    EXPECT_EQ(ec, asio::error::host_unreachable);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(boots, 1);
+}
+
+TEST(NetFaults, ResetConnectionFailsPendingRead) {
+  simloop::simulation sim({.seed = 2});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  boost::system::error_code got;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 7));
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          co_await simloop::sleep_for(1s);
+          sim.network().reset_connections(server, client);
+        },
+        asio::detached);
+    std::array<char, 4> buf;
+    co_await c.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, got));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_reset);
+}
+
+TEST(NetFaults, ClogDelaysDelivery) {
+  simloop::simulation sim({.seed = 2, .strategy = simloop::strategy::fifo});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  std::chrono::nanoseconds took{};
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 7));
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    sim.network().clog_host(server, 3s);
+    auto t0 = simloop::clock::now();
+    co_await asio::async_write(c, asio::buffer("abcd", 4), use_awaitable);
+    std::array<char, 4> buf;
+    co_await asio::async_read(s, asio::buffer(buf), use_awaitable);
+    took = simloop::clock::now() - t0;
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(took, 3s + 100us);  // fifo: min latency + the clog
+}
+
+TEST(NetFaults, RandomFaultsAreDrawnAndReplayed) {
+  auto body = []() -> asio::awaitable<void> {
+    auto& netw = simloop::simulation::current()->network();
+    netw.set_faults({.random_faults = true, .fault_one_in = 20, .max_fault_duration = 200ms});
+    auto& server = netw.add_host("server", server_addr);
+    auto& client = netw.add_host("client", client_addr);
+    int boots = 0;
+    asio::co_spawn(server.get_executor(), echo_service(&boots), asio::detached);
+    net::tcp::socket s(client.get_executor());
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    for (int i = 0; i < 50; ++i) {
+      boost::system::error_code ec;
+      co_await asio::async_write(s, asio::buffer("ping", 4), asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      std::array<char, 4> buf;
+      co_await asio::async_read(s, asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+    }
+  };
+  std::size_t faulted_runs = 0;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    simloop::simulation a({.seed = seed});
+    auto ra = a.run(body());
+    EXPECT_TRUE(ra.ok()) << ra.describe();
+    if (!a.network().events().empty()) ++faulted_runs;
+    simloop::simulation b({.seed = seed});
+    auto rb = b.run(body());
+    EXPECT_EQ(ra.trace_hash, rb.trace_hash);
+    EXPECT_EQ(a.network().events(), b.network().events());
+  }
+  EXPECT_GT(faulted_runs, 0u);
+}
+
+TEST(NetFaults, CrashResetsPeersPendingRead) {
+  simloop::simulation sim({.seed = 8});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  boost::system::error_code got;
+  int boots = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    asio::co_spawn(server.get_executor(), echo_service(&boots), asio::detached);
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          co_await simloop::sleep_for(1s);
+          sim.network().crash(server);
+        },
+        asio::detached);
+    std::array<char, 4> buf;
+    co_await c.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, got));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_reset);
+  ASSERT_EQ(sim.network().events().size(), 1u);
+  const std::string& e = sim.network().events()[0];  // "t=+1.001s step 5: crash server"
+  EXPECT_EQ(e.rfind("t=+1.00", 0), 0u) << e;
+  EXPECT_NE(e.find("s step "), std::string::npos) << e;
+  EXPECT_EQ(e.substr(e.size() - 14), ": crash server") << e;
+}

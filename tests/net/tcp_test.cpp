@@ -1,0 +1,290 @@
+#include <simloop/net.hpp>
+#include <simloop/simloop.hpp>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/buffered_stream.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/promise.hpp>
+#include <boost/asio/experimental/use_promise.hpp>
+
+#include <array>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace net = simloop::net;
+using boost::asio::use_awaitable;
+
+namespace {
+
+const auto server_addr = asio::ip::make_address("10.0.0.2");
+
+// Length-prefixed echo: 1 byte length, then the payload.
+asio::awaitable<void> echo_session(net::tcp::socket s) {
+  for (;;) {
+    std::array<char, 256> buf;
+    boost::system::error_code ec;
+    auto tok = asio::redirect_error(use_awaitable, ec);
+    co_await asio::async_read(s, asio::buffer(buf.data(), 1), tok);
+    if (ec) co_return;
+    std::size_t len = static_cast<unsigned char>(buf[0]);
+    co_await asio::async_read(s, asio::buffer(buf.data() + 1, len), tok);
+    if (ec) co_return;
+    co_await asio::async_write(s, asio::buffer(buf.data(), len + 1), tok);
+    if (ec) co_return;
+  }
+}
+
+asio::awaitable<void> echo_server(net::tcp::acceptor& acc) {
+  for (;;) {
+    net::tcp::socket s(acc.get_executor());
+    co_await acc.async_accept(s, use_awaitable);
+    asio::co_spawn(acc.get_executor(), echo_session(std::move(s)), asio::detached);
+  }
+}
+
+// Correct client: reads exactly the reply's length.
+asio::awaitable<std::string> echo_once(net::tcp::socket& s, std::string msg) {
+  std::string frame(1, static_cast<char>(msg.size()));
+  frame += msg;
+  co_await asio::async_write(s, asio::buffer(frame), use_awaitable);
+  std::array<char, 256> buf;
+  co_await asio::async_read(s, asio::buffer(buf.data(), frame.size()), use_awaitable);
+  co_return std::string(buf.data() + 1, frame.size() - 1);
+}
+
+// Mutant: assumes one read_some returns one whole message.
+asio::awaitable<std::string> echo_once_framing_bug(net::tcp::socket& s, std::string msg) {
+  std::string frame(1, static_cast<char>(msg.size()));
+  frame += msg;
+  co_await asio::async_write(s, asio::buffer(frame), use_awaitable);
+  std::array<char, 256> buf;
+  std::size_t n = co_await s.async_read_some(asio::buffer(buf), use_awaitable);
+  co_return std::string(buf.data() + 1, n - 1);
+}
+
+template <class Client>
+asio::awaitable<void> echo_scenario(Client client) {
+  auto& netw = simloop::simulation::current()->network();
+  auto& server = netw.add_host("server", server_addr);
+  auto& cl = netw.add_host("client", asio::ip::make_address("10.0.0.1"));
+  auto acc = std::make_shared<net::tcp::acceptor>(server.get_executor(), net::tcp::endpoint(server_addr, 7));
+  asio::co_spawn(server.get_executor(), [acc]() -> asio::awaitable<void> { co_await echo_server(*acc); },
+                 asio::detached);
+  auto run_client = [&]() -> asio::awaitable<void> {
+    net::tcp::socket s(cl.get_executor());
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
+    for (int i = 0; i < 5; ++i) {
+      std::string msg = "message number " + std::to_string(i);
+      std::string got = co_await client(s, msg);
+      SIMLOOP_ASSERT(got == msg);
+    }
+  };
+  co_await asio::co_spawn(cl.get_executor(), run_client(), use_awaitable);
+  acc->close();
+}
+
+}  // namespace
+
+TEST(NetTcp, EchoOverAsyncReadWriteUnder1000Seeds) {
+  auto r = simloop::explore({.runs = 1000, .strategy = simloop::strategy::random},
+                            [] { return echo_scenario(echo_once); });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.runs, 1000u);
+}
+
+TEST(NetTcp, FramingMutantCaughtByPartialReads) {
+  auto r = simloop::explore({.runs = 100, .strategy = simloop::strategy::random},
+                            [] { return echo_scenario(echo_once_framing_bug); });
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.has(simloop::finding_kind::assertion)) << r.describe();
+  EXPECT_NE(r.findings[0].message.find("got == msg"), std::string::npos) << r.describe();
+  EXPECT_LE(r.runs, 100u);
+}
+
+TEST(NetTcp, ConnectToClosedPortIsRefused) {
+  simloop::simulation sim({.seed = 3});
+  auto& server = sim.network().add_host("server", server_addr);
+  (void)server;
+  boost::system::error_code got;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::socket s(co_await asio::this_coro::executor);
+    auto tok = asio::redirect_error(use_awaitable, got);
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 81), tok);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_refused);
+}
+
+TEST(NetTcp, ConnectToUnknownAddressIsUnreachable) {
+  simloop::simulation sim({.seed = 3});
+  boost::system::error_code got;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::socket s(co_await asio::this_coro::executor);
+    auto tok = asio::redirect_error(use_awaitable, got);
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 81), tok);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::host_unreachable);
+}
+
+TEST(NetTcp, BindTwiceIsAddressInUse) {
+  simloop::simulation sim({.seed = 3});
+  auto& server = sim.network().add_host("server", server_addr);
+  net::tcp::acceptor a(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+  net::tcp::acceptor b(server.get_executor());
+  b.open();
+  boost::system::error_code ec;
+  b.bind(net::tcp::endpoint(server_addr, 80), ec);
+  EXPECT_EQ(ec, asio::error::address_in_use);
+}
+
+TEST(NetTcp, ReadUntilAndBufferedStreamAndEof) {
+  simloop::simulation sim({.seed = 11});
+  auto& server = sim.network().add_host("server", server_addr);
+  std::string line, rest;
+  boost::system::error_code end;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    asio::co_spawn(
+        server.get_executor(),
+        [&acc]() -> asio::awaitable<void> {
+          auto s = co_await acc.async_accept(use_awaitable);
+          asio::buffered_stream<net::tcp::socket&> bs(s);
+          co_await asio::async_write(bs, asio::buffer(std::string("hello world\nand more")), use_awaitable);
+          co_await bs.async_flush(use_awaitable);
+          s.shutdown(net::tcp::socket::shutdown_send);
+          co_await simloop::sleep_for(1s);
+        },
+        asio::detached);
+    net::tcp::socket s(co_await asio::this_coro::executor);
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    EXPECT_EQ(s.remote_endpoint(), net::tcp::endpoint(server_addr, 80));
+    asio::streambuf sb;
+    std::size_t n = co_await asio::async_read_until(s, sb, '\n', use_awaitable);
+    line.assign(asio::buffers_begin(sb.data()), asio::buffers_begin(sb.data()) + n);
+    sb.consume(n);
+    co_await asio::async_read(s, sb, asio::redirect_error(use_awaitable, end));
+    rest.assign(asio::buffers_begin(sb.data()), asio::buffers_end(sb.data()));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(line, "hello world\n");
+  EXPECT_EQ(rest, "and more");
+  EXPECT_EQ(end, asio::error::eof);
+}
+
+TEST(NetTcp, BackpressureBoundsInFlightBytes) {
+  simloop::simulation sim({.seed = 5});
+  auto& server = sim.network().add_host("server", server_addr);
+  net::link_options l;
+  l.window = 1000;
+  sim.network().set_default_link(l);
+  std::size_t first_write = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(co_await asio::this_coro::executor);
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    std::string big(5000, 'x');
+    first_write = co_await c.async_write_some(asio::buffer(big), use_awaitable);
+    // The rest only goes once the server reads.
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          std::string sink(5000, 0);
+          co_await asio::async_read(s, asio::buffer(sink), use_awaitable);
+          EXPECT_EQ(sink, big);
+        },
+        asio::detached);
+    co_await asio::async_write(c, asio::buffer(big.data() + first_write, big.size() - first_write), use_awaitable);
+    co_await simloop::sleep_for(1s);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(first_write, 1000u);
+}
+
+TEST(NetTcp, PendingReadDescribedAndCancelledBySlot) {
+  simloop::simulation sim({.seed = 5});
+  auto& server = sim.network().add_host("server", server_addr);
+  std::string described;
+  std::vector<net::network::pending_wait> waits;
+  bool timed_out = false;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(co_await asio::this_coro::executor);
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> asio::awaitable<void> {
+          co_await simloop::sleep_for(1s);
+          described = c.describe_pending();
+          waits = simloop::simulation::current()->network().pending_waits();
+        },
+        asio::detached);
+    std::array<char, 10> buf;
+    try {
+      co_await simloop::timeout(2s, c.async_read_some(asio::buffer(buf), use_awaitable));
+    } catch (const boost::system::system_error& e) {
+      timed_out = e.code() == simloop::error::timed_out;
+    }
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(described, "waiting on read from 10.0.0.2:80");
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0].what, "waiting on read from 10.0.0.2:80");
+  EXPECT_TRUE(timed_out);
+}
+
+TEST(NetTcp, SameSeedSameTrace) {
+  auto once = [] {
+    simloop::simulation sim({.seed = 77});
+    return sim.run(echo_scenario(echo_once)).trace_hash;
+  };
+  EXPECT_EQ(once(), once());
+}
+
+TEST(NetTcp, CallbackDeferredAndPromiseTokens) {
+  simloop::simulation sim({.seed = 21});
+  auto& server = sim.network().add_host("server", server_addr);
+  std::size_t by_callback = 0, by_deferred = 0, by_promise = 0;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(co_await asio::this_coro::executor);
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto s = co_await acc.async_accept(use_awaitable);
+    c.async_write_some(asio::buffer("abc", 3), [&](boost::system::error_code ec, std::size_t n) {
+      if (!ec) by_callback = n;
+    });
+    std::array<char, 1> none;
+    auto op = s.async_read_some(asio::buffer(none.data(), 0), asio::deferred);
+    by_deferred = co_await std::move(op)(use_awaitable) + 1;
+    std::array<char, 3> buf;
+    auto p = asio::async_read(s, asio::buffer(buf), asio::experimental::use_promise);
+    by_promise = co_await p(use_awaitable);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(by_callback, 3u);
+  EXPECT_EQ(by_deferred, 1u);
+  EXPECT_EQ(by_promise, 3u);
+}
+
+TEST(NetTcp, ReplayOfRecordedChoicesReproducesTheRun) {
+  simloop::simulation first({.seed = 1234});
+  auto a = first.run(echo_scenario(echo_once));
+  ASSERT_TRUE(a.ok()) << a.describe();
+  simloop::simulation again({.strategy = simloop::strategy::replay, .choices = a.choices});
+  auto b = again.run(echo_scenario(echo_once));
+  EXPECT_TRUE(b.ok()) << b.describe();
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.virtual_elapsed, b.virtual_elapsed);
+}
