@@ -60,10 +60,10 @@ void Steps_IoContext1_AnyExecutor(benchmark::State& s) { io_context_steps(s, 1, 
 // --- simloop --------------------------------------------------------------
 // The chains run inside the body's run: the body posts them and waits on an
 // event that the last handler sets, so (almost) every step is a chain step.
-void sim_steps(benchmark::State& state, simloop::strategy strategy, bool any, bool trace) {
+void sim_steps(benchmark::State& state, simloop::strategy strategy, bool any, bool trace, bool races = true) {
   const int chains = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    simloop::simulation sim({.seed = 1, .strategy = strategy, .record_trace = trace});
+    simloop::simulation sim({.seed = 1, .strategy = strategy, .record_trace = trace, .detect_races = races});
     std::int64_t left = steps_per_iteration;
     auto r = sim.run([&]() -> asio::awaitable<void> {
       simloop::event done(sim.get_executor());
@@ -78,6 +78,7 @@ void sim_steps(benchmark::State& state, simloop::strategy strategy, bool any, bo
   state.SetItemsProcessed(state.iterations() * steps_per_iteration);
 }
 void Steps_SimFifo(benchmark::State& s) { sim_steps(s, simloop::strategy::fifo, false, false); }
+void Steps_SimFifo_RacesOff(benchmark::State& s) { sim_steps(s, simloop::strategy::fifo, false, false, false); }
 void Steps_SimRandom(benchmark::State& s) { sim_steps(s, simloop::strategy::random, false, false); }
 void Steps_SimPct(benchmark::State& s) { sim_steps(s, simloop::strategy::pct, false, false); }
 void Steps_SimFifo_AnyExecutor(benchmark::State& s) { sim_steps(s, simloop::strategy::fifo, true, false); }
@@ -88,6 +89,7 @@ BENCHMARK(Steps_IoContext)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_IoContext1)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_SimFifo)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_SimRandom)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK(Steps_SimFifo_RacesOff)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_SimPct)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_IoContext_AnyExecutor)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(Steps_IoContext1_AnyExecutor)->Arg(1)->Unit(benchmark::kMillisecond);
@@ -142,6 +144,52 @@ void Runs_Small(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+// The same with every detector off: what the detectors cost a small run.
+void Runs_SmallDetectorsOff(benchmark::State& state) {
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    simloop::simulation sim({.seed = seed++,
+                             .strategy = simloop::strategy::random,
+                             .record_trace = false,
+                             .detect_races = false,
+                             .detect_deadlock = false,
+                             .detect_leaked_tasks = false,
+                             .detect_never_awaited = false,
+                             .detect_unobserved_exceptions = false,
+                             .detect_blocking_calls = false,
+                             .step_cpu_budget = std::chrono::nanoseconds(0),
+                             .capture_spawn_sites = false});
+    auto r = sim.run(two_tasks());
+    benchmark::DoNotOptimize(r.trace_hash);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(Runs_SmallDetectorsOff);
+// Every detector on except the spawn-site backtraces (simloop::spawn names
+// its call site without one).
+void Runs_SmallNoSpawnBacktraces(benchmark::State& state) {
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    simloop::simulation sim({.seed = seed++, .strategy = simloop::strategy::random, .record_trace = false,
+                             .capture_spawn_sites = false});
+    auto r = sim.run(two_tasks());
+    benchmark::DoNotOptimize(r.trace_hash);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(Runs_SmallNoSpawnBacktraces);
+// Races off only.
+void Runs_SmallRacesOff(benchmark::State& state) {
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    simloop::simulation sim({.seed = seed++, .strategy = simloop::strategy::random, .record_trace = false,
+                             .detect_races = false});
+    auto r = sim.run(two_tasks());
+    benchmark::DoNotOptimize(r.trace_hash);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(Runs_SmallRacesOff);
 void Runs_SmallConstructOnly(benchmark::State& state) {
   for (auto _ : state) {
     simloop::simulation sim({.record_trace = false});
