@@ -3,6 +3,7 @@
 #include <simloop/annotations.hpp>
 #include <simloop/detail/happens_before.hpp>
 #include <simloop/detail/scheduler.hpp>
+#include <simloop/detail/task_report.hpp>
 
 #include <fmt/format.h>
 
@@ -10,12 +11,15 @@ namespace simloop::detail {
 
 namespace {
 
-std::string describe_task(const scheduler& s, std::uint32_t lane) {
+// "task #3 increment (spawned by task #1 in step 1)": the task registry's
+// label (id and coroutine name) and where it came from.
+std::string race_task(const scheduler& s, std::uint32_t lane) {
   if (lane == 0) return "outside any task";
   if (lane > s.tasks().size()) return fmt::format("task #{}", lane);
+  std::string label = task_label(s, lane);
+  if (lane == 1) return label + " (the body)";
   const task_record& t = s.tasks()[lane];
-  if (lane == 1) return "task #1 (the body)";
-  return fmt::format("task #{} (spawned by task #{} in step {})", lane, t.parent, t.spawn_step);
+  return fmt::format("{} (spawned by task #{} in step {})", label, t.parent, t.spawn_step);
 }
 
 std::string format_time(std::chrono::nanoseconds t) {
@@ -110,7 +114,7 @@ void race_detector::report(scheduler& s, const happens_before_state& hb, const v
                         name, span_lane, other_lane);
   std::string body;
   body += fmt::format("  variable     {}\n", v.label ? v.label : "(unlabelled)");
-  body += fmt::format("  {}\n", describe_task(s, span_lane));
+  body += fmt::format("  {}\n", race_task(s, span_lane));
   body += fmt::format("    read at      {}   (step {}, t={})\n", describe_site(r.site), r.step, format_time(r.time));
   // The task's steps between the read and the write: each began after a
   // suspension.
@@ -127,7 +131,7 @@ void race_detector::report(scheduler& s, const happens_before_state& hb, const v
   else
     body += fmt::format("    suspended    after step {}: resumed inside step {}\n", r.step, w.step);
   body += fmt::format("    wrote at     {}   (step {}, t={})\n", describe_site(w.site), w.step, format_time(w.time));
-  body += fmt::format("  {}\n", describe_task(s, other_lane));
+  body += fmt::format("  {}\n", race_task(s, other_lane));
   body += fmt::format("    wrote at     {}   (step {}, t={})\n", describe_site(m.site), m.step, format_time(m.time));
   body += fmt::format(
       "  why:         no happens-before edge orders task #{}'s write before task #{}'s read or after its write\n"
