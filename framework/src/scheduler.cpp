@@ -9,6 +9,8 @@
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
 #include <boost/asio/error.hpp>
 
 #include <fmt/format.h>
@@ -24,6 +26,16 @@ namespace simloop::detail {
 namespace {
 
 thread_local scheduler* tl_current = nullptr;
+
+// Asio recycles coroutine frames and handler memory through the
+// thread_info_base on top of its thread call stack, and allocates afresh
+// when there is none (outside io_context::run). A run puts one there, as
+// io_context::run does: every sleep_for, use_awaitable operation and
+// co_spawn then reuses memory instead of calling malloc.
+struct frame_recycler : boost::asio::detail::thread_context {
+  boost::asio::detail::thread_info_base info;
+  thread_call_stack::context on_stack{this, info};
+};
 
 choice_source make_source(const options& o) {
   if (o.strategy == strategy::replay) return choice_source::from_list(o.choices);
@@ -321,6 +333,7 @@ report scheduler::run(boost::asio::awaitable<void> body) {
       tl_current = previous;
     }
   } guard{this, previous};
+  frame_recycler recycler;
 
   boost::asio::co_spawn(owner_.get_executor(), std::move(body), [this](std::exception_ptr e) {
     body_done_ = true;

@@ -201,10 +201,10 @@ BENCHMARK(Runs_Small);
 BENCHMARK(Runs_SmallConstructOnly);
 
 // --- virtual time: N tasks each sleeping an hour in 10 s steps --------------
-void Timers_VirtualHour(benchmark::State& state) {
+void virtual_hour(benchmark::State& state, bool races) {
   const int tasks = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    simloop::simulation sim({.strategy = simloop::strategy::fifo, .record_trace = false});
+    simloop::simulation sim({.strategy = simloop::strategy::fifo, .record_trace = false, .detect_races = races});
     auto r = sim.run([tasks]() -> asio::awaitable<void> {
       auto ex = co_await asio::this_coro::executor;
       simloop::task_group g(ex);
@@ -218,7 +218,10 @@ void Timers_VirtualHour(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * tasks * 360);
 }
+void Timers_VirtualHour(benchmark::State& s) { virtual_hour(s, true); }
+void Timers_VirtualHour_RacesOff(benchmark::State& s) { virtual_hour(s, false); }
 BENCHMARK(Timers_VirtualHour)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(Timers_VirtualHour_RacesOff)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

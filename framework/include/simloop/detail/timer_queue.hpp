@@ -60,13 +60,13 @@ class timer_queue {
  public:
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t size() const noexcept { return heap_.size(); }
-  wait_op* top() const noexcept { return heap_.front(); }
-  std::chrono::nanoseconds earliest() const noexcept { return heap_.front()->deadline; }
+  wait_op* top() const noexcept { return heap_.front().op; }
+  std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(heap_.front().deadline); }
 
   void push(wait_op* op) {
     op->seq = next_seq_++;
     op->aux_ = static_cast<std::uint32_t>(heap_.size());
-    heap_.push_back(op);
+    heap_.push_back(entry{op->deadline.count(), op->seq, op});
     up(heap_.size() - 1);
   }
 
@@ -74,7 +74,7 @@ class timer_queue {
     std::size_t i = op->aux_;
     std::size_t last = heap_.size() - 1;
     if (i != last) {
-      swap(i, last);
+      move(i, heap_[last]);
       heap_.pop_back();
       if (i > 0 && less(heap_[i], heap_[(i - 1) / 2])) up(i);
       else down(i);
@@ -84,45 +84,56 @@ class timer_queue {
   }
 
   wait_op* pop() noexcept {
-    wait_op* op = heap_.front();
+    wait_op* op = heap_.front().op;
     remove(op);
     return op;
   }
 
   template <class F>
   void for_each(F f) const {
-    for (wait_op* op : heap_) f(op);
+    for (const entry& e : heap_) f(e.op);
   }
 
  private:
-  static bool less(const wait_op* a, const wait_op* b) noexcept {
-    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+  // The key sits next to the pointer: sifting compares without touching the
+  // ops (with many pending timers, those reads are cache misses).
+  struct entry {
+    std::int64_t deadline;
+    std::uint64_t seq;
+    wait_op* op;
+  };
+  static bool less(const entry& a, const entry& b) noexcept {
+    return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
   }
-  void swap(std::size_t a, std::size_t b) noexcept {
-    std::swap(heap_[a], heap_[b]);
-    heap_[a]->aux_ = static_cast<std::uint32_t>(a);
-    heap_[b]->aux_ = static_cast<std::uint32_t>(b);
+  void move(std::size_t to, const entry& e) noexcept {
+    heap_[to] = e;
+    e.op->aux_ = static_cast<std::uint32_t>(to);
   }
   void up(std::size_t i) noexcept {
+    entry e = heap_[i];
     while (i > 0) {
       std::size_t parent = (i - 1) / 2;
-      if (!less(heap_[i], heap_[parent])) break;
-      swap(i, parent);
+      if (!less(e, heap_[parent])) break;
+      move(i, heap_[parent]);
       i = parent;
     }
+    move(i, e);
   }
   void down(std::size_t i) noexcept {
+    entry e = heap_[i];
+    const std::size_t n = heap_.size();
     for (;;) {
-      std::size_t l = 2 * i + 1, r = l + 1, m = i;
-      if (l < heap_.size() && less(heap_[l], heap_[m])) m = l;
-      if (r < heap_.size() && less(heap_[r], heap_[m])) m = r;
-      if (m == i) break;
-      swap(i, m);
+      std::size_t l = 2 * i + 1, r = l + 1, m = l;
+      if (l >= n) break;
+      if (r < n && less(heap_[r], heap_[l])) m = r;
+      if (!less(heap_[m], e)) break;
+      move(i, heap_[m]);
       i = m;
     }
+    move(i, e);
   }
 
-  std::vector<wait_op*> heap_;
+  std::vector<entry> heap_;
   std::uint64_t next_seq_ = 0;
 };
 
