@@ -1,3 +1,0 @@
-// event.hpp compiles on its own.
-#include <simloop/event.hpp>
-#include <simloop/event.hpp>

@@ -1,3 +1,0 @@
-// gather.hpp compiles on its own.
-#include <simloop/gather.hpp>
-#include <simloop/gather.hpp>

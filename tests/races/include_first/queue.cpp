@@ -1,3 +1,0 @@
-// queue.hpp compiles on its own.
-#include <simloop/queue.hpp>
-#include <simloop/queue.hpp>

@@ -1,3 +1,0 @@
-// semaphore.hpp compiles on its own.
-#include <simloop/semaphore.hpp>
-#include <simloop/semaphore.hpp>
