@@ -57,7 +57,9 @@ TEST(BlockingCall, SleepInACoroutine) {
   EXPECT_TRUE(contains(m, "  task #2 poll_status     spawned at  " + site("blocking_call_test.cpp", spawn_line) + "\n"
                           "  call:       nanosleep blocks the thread, so every task of the simulation stops\n"
                           "  backtrace:\n"
-                          "    #0  void std::this_thread::sleep_for<long, std::ratio<1l, 1000l> >"));
+                          "    #0  "));
+  // Frame #0 is std::this_thread::sleep_for, or poll_status itself where
+  // the optimiser inlined sleep_for; the coroutine's line is there either way.
   EXPECT_TRUE(contains(m, "poll_status at " + site("blocking_call_test.cpp", sleep_line) + "\n"));
   EXPECT_TRUE(contains(m, "  fix:        co_await an asynchronous equivalent"));
   // The run stops at the first blocking call (and does not really sleep).
