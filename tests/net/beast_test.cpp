@@ -1,5 +1,6 @@
 #include <simloop/net.hpp>
 #include <simloop/simloop.hpp>
+#include <simloop/task_group.hpp>
 
 #include <gtest/gtest.h>
 
@@ -39,8 +40,16 @@ TEST(NetBeast, HttpRequestResponseOverSimulatedTcp) {
     auto& server = netw.add_host("www", asio::ip::make_address("10.0.0.80"));
     auto& client = netw.add_host("client", asio::ip::make_address("10.0.0.1"));
     auto acc = std::make_shared<net::tcp::acceptor>(server.get_executor(), net::tcp::endpoint({}, 80));
-    asio::co_spawn(server.get_executor(), [acc]() -> asio::awaitable<void> { co_await http_server(*acc); },
-                   asio::detached);
+    // The server runs until its acceptor is closed (operation_aborted).
+    simloop::task_group server_task(server.get_executor());
+    auto serve = [](std::shared_ptr<net::tcp::acceptor> acc) -> asio::awaitable<void> {
+      try {
+        co_await http_server(*acc);
+      } catch (const boost::system::system_error& e) {
+        if (e.code() != asio::error::operation_aborted) throw;
+      }
+    };
+    server_task.spawn(serve(acc));
 
     net::tcp::resolver res(client.get_executor());
     auto results = co_await res.async_resolve("www", "http", use_awaitable);
@@ -57,6 +66,7 @@ TEST(NetBeast, HttpRequestResponseOverSimulatedTcp) {
     SIMLOOP_ASSERT(resp.result() == http::status::ok);
     SIMLOOP_ASSERT(resp.body() == "hello /index.html (" + std::string(3000, 'b') + ")");
     acc->close();
+    co_await server_task.async_wait(use_awaitable);
   });
   EXPECT_TRUE(r.ok()) << r.describe();
 }

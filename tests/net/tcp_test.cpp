@@ -1,5 +1,6 @@
 #include <simloop/net.hpp>
 #include <simloop/simloop.hpp>
+#include <simloop/task_group.hpp>
 
 #include <gtest/gtest.h>
 
@@ -43,11 +44,16 @@ asio::awaitable<void> echo_session(net::tcp::socket s) {
   }
 }
 
-asio::awaitable<void> echo_server(net::tcp::acceptor& acc) {
+// Accepts until the acceptor is closed; every session joins the server's
+// task group, so that the server's owner can wait for all of them.
+asio::awaitable<void> echo_server(net::tcp::acceptor& acc, simloop::task_group& sessions) {
   for (;;) {
     net::tcp::socket s(acc.get_executor());
-    co_await acc.async_accept(s, use_awaitable);
-    asio::co_spawn(acc.get_executor(), echo_session(std::move(s)), asio::detached);
+    boost::system::error_code ec;
+    co_await acc.async_accept(s, asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) co_return;  // closed: shutting down
+    if (ec) throw boost::system::system_error(ec);
+    sessions.spawn(echo_session(std::move(s)));
   }
 }
 
@@ -76,9 +82,9 @@ asio::awaitable<void> echo_scenario(Client client) {
   auto& netw = simloop::simulation::current()->network();
   auto& server = netw.add_host("server", server_addr);
   auto& cl = netw.add_host("client", asio::ip::make_address("10.0.0.1"));
-  auto acc = std::make_shared<net::tcp::acceptor>(server.get_executor(), net::tcp::endpoint(server_addr, 7));
-  asio::co_spawn(server.get_executor(), [acc]() -> asio::awaitable<void> { co_await echo_server(*acc); },
-                 asio::detached);
+  net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 7));
+  simloop::task_group server_tasks(server.get_executor());
+  server_tasks.spawn(echo_server(acc, server_tasks));
   auto run_client = [&]() -> asio::awaitable<void> {
     net::tcp::socket s(cl.get_executor());
     co_await s.async_connect(net::tcp::endpoint(server_addr, 7), use_awaitable);
@@ -89,7 +95,10 @@ asio::awaitable<void> echo_scenario(Client client) {
     }
   };
   co_await asio::co_spawn(cl.get_executor(), run_client(), use_awaitable);
-  acc->close();
+  // The client's socket is closed: its session ends at end of stream. Stop
+  // accepting and wait for the server and every session to finish.
+  acc.close();
+  co_await server_tasks.async_wait(use_awaitable);
 }
 
 }  // namespace
@@ -154,17 +163,16 @@ TEST(NetTcp, ReadUntilAndBufferedStreamAndEof) {
   boost::system::error_code end;
   auto r = sim.run([&]() -> asio::awaitable<void> {
     net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
-    asio::co_spawn(
-        server.get_executor(),
-        [&acc]() -> asio::awaitable<void> {
-          auto s = co_await acc.async_accept(use_awaitable);
-          asio::buffered_stream<net::tcp::socket&> bs(s);
-          co_await asio::async_write(bs, asio::buffer(std::string("hello world\nand more")), use_awaitable);
-          co_await bs.async_flush(use_awaitable);
-          s.shutdown(net::tcp::socket::shutdown_send);
-          co_await simloop::sleep_for(1s);
-        },
-        asio::detached);
+    simloop::task_group server_task(server.get_executor());
+    auto serve = [&acc]() -> asio::awaitable<void> {
+      auto s = co_await acc.async_accept(use_awaitable);
+      asio::buffered_stream<net::tcp::socket&> bs(s);
+      co_await asio::async_write(bs, asio::buffer(std::string("hello world\nand more")), use_awaitable);
+      co_await bs.async_flush(use_awaitable);
+      s.shutdown(net::tcp::socket::shutdown_send);
+      co_await simloop::sleep_for(1s);
+    };
+    server_task.spawn(serve());
     net::tcp::socket s(co_await asio::this_coro::executor);
     co_await s.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
     EXPECT_EQ(s.remote_endpoint(), net::tcp::endpoint(server_addr, 80));
@@ -174,6 +182,7 @@ TEST(NetTcp, ReadUntilAndBufferedStreamAndEof) {
     sb.consume(n);
     co_await asio::async_read(s, sb, asio::redirect_error(use_awaitable, end));
     rest.assign(asio::buffers_begin(sb.data()), asio::buffers_end(sb.data()));
+    co_await server_task.async_wait(use_awaitable);
   }());
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(line, "hello world\n");

@@ -259,7 +259,7 @@ void report_leaked_tasks(scheduler& s) {
   // Timer waits whose task is gone (callbacks, or a finished task's timer).
   std::vector<const wait_op*> orphans;
   s.timers().for_each([&](const wait_op* op) {
-    if (!frame_of_task(s, op->lane_)) orphans.push_back(op);
+    if (!op->internal && !frame_of_task(s, op->lane_)) orphans.push_back(op);
   });
   std::sort(orphans.begin(), orphans.end(), [](const wait_op* a, const wait_op* b) { return a->seq < b->seq; });
   for (const wait_op* op : orphans) {

@@ -24,6 +24,9 @@ struct wait_op : operation {
   wait_op* next = nullptr;
   boost::system::error_code ec;
   std::uint32_t armed_lane = 0;          // the task that armed it (for reports)
+  // The simulation's own machinery (network delivery, fault ends), not a
+  // wait of user code: never reported as a leak.
+  bool internal = false;
 };
 
 // The part of a timer the scheduler sees: its expiry and its pending waits.

@@ -25,7 +25,7 @@ struct network_state;
 // fault ending): an armed timer wait that calls fn(op) when due. Crash
 // recognises these by their completion function and leaves them alone.
 struct event_op final : sd::wait_op {
-  event_op() : sd::wait_op(&do_complete) {}
+  event_op() : sd::wait_op(&do_complete) { internal = true; }
   static void do_complete(sd::operation* base, bool invoke);
   void (*fn)(event_op*) = nullptr;
   void* target = nullptr;
