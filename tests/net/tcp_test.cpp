@@ -297,3 +297,31 @@ TEST(NetTcp, ReplayOfRecordedChoicesReproducesTheRun) {
   EXPECT_EQ(a.steps, b.steps);
   EXPECT_EQ(a.virtual_elapsed, b.virtual_elapsed);
 }
+
+TEST(NetLeaks, SocketKeptOpenOutsideEveryTaskIsReported) {
+  // A listener stashed in a shared_ptr that outlives the body: no task is
+  // left, and the acceptor is still open.
+  std::shared_ptr<net::tcp::acceptor> stash;
+  simloop::simulation sim({.seed = 1});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    stash = std::make_shared<net::tcp::acceptor>(server.get_executor(), net::tcp::endpoint(server_addr, 8080));
+    co_await simloop::yield();
+  }());
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  EXPECT_EQ(r.findings[0].kind, simloop::finding_kind::leaked_task);
+  EXPECT_NE(r.findings[0].message.find("leaked I/O object after the test body finished"), std::string::npos);
+  EXPECT_NE(r.findings[0].message.find("object:      tcp acceptor 10.0.0.2:8080 (host server)"), std::string::npos)
+      << r.describe();
+  stash.reset();
+}
+
+TEST(NetLeaks, SocketsClosedByTheirTasksAreSilent) {
+  simloop::simulation sim({.seed = 1});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 8080));
+    co_await simloop::yield();
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+}

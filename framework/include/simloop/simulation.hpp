@@ -43,6 +43,8 @@ class simulation : public asio::execution_context {
 
   // The simulated network (hosts, TCP, UDP). Created on first use.
   net::network& network();
+  // Whether network() was ever called (the network exists).
+  bool has_network() const noexcept { return network_ != nullptr; }
 
   // Spawn the body, run until it has finished and nothing is ready, and tear
   // everything down. A simulation runs once; calling run() again, or from

@@ -1,6 +1,9 @@
 // How findings describe tasks: name, spawn site, wait site, wait-for.
 #include <simloop/detail/task_report.hpp>
 
+#include <simloop/net/network.hpp>
+#include <simloop/simulation.hpp>
+
 #include <simloop/detail/scheduler.hpp>
 #include <simloop/detail/spawn_site.hpp>
 #include <simloop/detail/task_frame.hpp>
@@ -250,8 +253,10 @@ std::string describe_blocked_tasks(const scheduler& s) {
 
 void report_leaked_tasks(scheduler& s) {
   std::size_t width = label_width_for(s);
+  bool any_task = false;
   for (std::uint32_t l = 2; l <= s.tasks().size(); ++l) {
     if (!frame_of_task(s, l)) continue;
+    any_task = true;
     s.add_finding(finding_kind::leaked_task,
                   fmt::format("leaked task after the test body finished: {}", task_label(s, l)),
                   describe_task(s, l, width));
@@ -267,6 +272,17 @@ void report_leaked_tasks(scheduler& s) {
     s.add_finding(finding_kind::leaked_task, "leaked timer wait after the test body finished: no live task owns it",
                   fmt::format("  timer wait:  due t={}\n  armed by:    {}{}\n", format_time(op->deadline), armed,
                               frame_of_task(s, op->armed_lane) ? "" : " (finished)"));
+  }
+  // Simulated sockets still open with no task left: something outside every
+  // task keeps them (a shared_ptr, a global) and nothing will close them.
+  // (With leaked tasks, their own sockets are open too: not repeated.)
+  simulation& sim = s.owner();
+  if (!any_task && sim.has_network()) {
+    for (const std::string& what : sim.network().open_objects())
+      s.add_finding(finding_kind::leaked_task,
+                    "leaked I/O object after the test body finished: still open, and no live task owns it",
+                    fmt::format("  object:      {}\n  fix:         close it (or let its owner go) before the body returns\n",
+                                what));
   }
 }
 

@@ -253,6 +253,32 @@ std::vector<network::pending_wait> network::pending_waits() const {
   return out;
 }
 
+std::vector<std::string> network::open_objects() const {
+  std::vector<std::string> out;
+  auto host_name = [this](std::uint32_t id) -> std::string {
+    for (const host& h : hosts_)
+      if (h.id() == id) return h.name();
+    return "?";
+  };
+  for (auto* s = state_->sockets.head; s; s = s->next) {
+    if (!s->open) continue;
+    if (s->connected)
+      out.push_back(fmt::format("tcp socket {}:{} -> {}:{} (host {})", s->local.address().to_string(), s->local.port(),
+                                s->remote.address().to_string(), s->remote.port(), host_name(s->host)));
+    else
+      out.push_back(fmt::format("tcp socket, not connected (host {})", host_name(s->host)));
+  }
+  for (auto* a = state_->acceptors.head; a; a = a->next)
+    if (a->open)
+      out.push_back(fmt::format("tcp acceptor {}:{} (host {})", a->local.address().to_string(), a->local.port(),
+                                host_name(a->host)));
+  for (auto* u = state_->udps.head; u; u = u->next)
+    if (u->open)
+      out.push_back(fmt::format("udp socket {}:{} (host {})", u->local.address().to_string(), u->local.port(),
+                                host_name(u->host)));
+  return out;
+}
+
 }  // namespace simloop::net
 
 namespace simloop::net::detail {

@@ -147,6 +147,9 @@ class network {
     std::string what;
   };
   std::vector<pending_wait> pending_waits() const;
+  // Every socket, acceptor and UDP socket still open, e.g. "tcp socket
+  // 10.0.0.1:49152 -> 10.0.0.2:80 (host client)", in opening order.
+  std::vector<std::string> open_objects() const;
 
   detail::network_state& state() noexcept { return *state_; }
   void log(std::string what);
