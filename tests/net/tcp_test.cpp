@@ -325,3 +325,22 @@ TEST(NetLeaks, SocketsClosedByTheirTasksAreSilent) {
   }());
   EXPECT_TRUE(r.ok()) << r.describe();
 }
+
+TEST(NetLeaks, DeadlockNamesTheNetworkWait) {
+  // The client waits for a reply that the server never sends: the deadlock
+  // report shows what the client's task waits for on the network.
+  simloop::simulation sim({.seed = 1});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket s(client.get_executor());
+    co_await s.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto peer = co_await acc.async_accept(use_awaitable);  // accepted, never answered
+    std::array<char, 4> reply;
+    co_await asio::async_read(s, asio::buffer(reply), use_awaitable);
+  }());
+  ASSERT_TRUE(r.has(simloop::finding_kind::deadlock)) << r.describe();
+  EXPECT_NE(r.findings[0].message.find("network     waiting on read from 10.0.0.2:80"), std::string::npos)
+      << r.describe();
+}

@@ -189,7 +189,14 @@ std::string describe_task_with(const scheduler& s, std::uint32_t lane, std::size
   if (width == 0) width = std::max<std::size_t>(24, label.size() + 2);
   if (!f) return fmt::format("  {:<{}}(finished)\n", label, width);
   std::string out = fmt::format("  {:<{}}spawned at  {}\n", label, width, spawn_site(s, lane, *f));
-  if (with_wait) out += fmt::format("  {:<{}}waiting on  {}\n", "", width, wait_site(s, lane, *f, names));
+  if (with_wait) {
+    out += fmt::format("  {:<{}}waiting on  {}\n", "", width, wait_site(s, lane, *f, names));
+    // What the network says the task waits for ("waiting on read from
+    // 10.0.0.2:80"): a read whose peer is gone never completes.
+    if (s.owner().has_network())
+      for (const auto& w : s.owner().network().pending_waits())
+        if (w.lane == lane) out += fmt::format("  {:<{}}network     {}\n", "", width, w.what);
+  }
   return out;
 }
 
