@@ -1,4 +1,5 @@
 #include <simloop/detail/scheduler.hpp>
+#include <simloop/detail/time_text.hpp>
 
 #include <simloop/detail/fifo_strategy.hpp>
 #include <simloop/detail/happens_before.hpp>
@@ -44,10 +45,6 @@ choice_source make_source(const options& o) {
 }
 
 // "+1.250s" style virtual time.
-std::string format_time(std::chrono::nanoseconds t) {
-  auto ns = t.count();
-  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
-}
 
 // "std::runtime_error", not "St13runtime_error": findings are read by people.
 std::string type_name(const std::type_info* type) {
@@ -83,6 +80,12 @@ bool is_run_aborted(std::exception_ptr e) noexcept {
 }
 
 scheduler* current_scheduler() noexcept { return tl_current; }
+
+std::string format_time(std::chrono::nanoseconds t) {
+  auto ns = t.count();
+  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
+}
+
 
 current_scope::current_scope(scheduler& s) noexcept : previous_(tl_current) { tl_current = &s; }
 current_scope::~current_scope() { tl_current = previous_; }

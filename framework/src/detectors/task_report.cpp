@@ -1,5 +1,6 @@
 // How findings describe tasks: name, spawn site, wait site, wait-for.
 #include <simloop/detail/task_report.hpp>
+#include <simloop/detail/time_text.hpp>
 
 #include <simloop/net/network.hpp>
 #include <simloop/simulation.hpp>
@@ -21,10 +22,6 @@ namespace simloop::detail {
 
 namespace {
 
-std::string format_time(std::chrono::nanoseconds t) {
-  auto ns = t.count();
-  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
-}
 
 const task_frame* frame_of_task(const scheduler& s, std::uint32_t lane) {
   if (lane == 0 || lane > s.tasks().size()) return nullptr;

@@ -1,4 +1,5 @@
 #include <simloop/net/detail/state.hpp>
+#include <simloop/detail/time_text.hpp>
 #include <simloop/net/network.hpp>
 #include <simloop/net/tcp.hpp>
 #include <simloop/net/udp.hpp>
@@ -15,11 +16,9 @@
 
 namespace simloop::net {
 
+using simloop::detail::format_time;
+
 namespace {
-std::string format_time(std::chrono::nanoseconds t) {
-  auto ns = t.count();
-  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
-}
 }  // namespace
 
 simulation::executor_type host::get_executor() const noexcept {

@@ -1,4 +1,5 @@
 #include <simloop/detail/race_detector.hpp>
+#include <simloop/detail/time_text.hpp>
 
 #include <simloop/annotations.hpp>
 #include <simloop/detail/happens_before.hpp>
@@ -22,10 +23,6 @@ std::string race_task(const scheduler& s, std::uint32_t lane) {
   return fmt::format("{} (spawned by task #{} in step {})", label, t.parent, t.spawn_step);
 }
 
-std::string format_time(std::chrono::nanoseconds t) {
-  auto ns = t.count();
-  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
-}
 
 }  // namespace
 
