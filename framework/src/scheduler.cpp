@@ -142,7 +142,7 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
   msg += body;
   msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
-  findings_.push_back(finding{kind, std::move(msg)});
+  findings_.push_back(finding{kind, std::move(msg), step_, now_});
 }
 
 std::string scheduler::pending_summary() const {
@@ -202,6 +202,7 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     record_step(current_lane_, choice, n);
+    if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
     in_step_ = true;
     try {
       op->complete();
@@ -284,6 +285,12 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   r.choices = std::move(choices_);
   r.trace = std::move(trace_);
   r.time_changes = std::move(time_changes_);
+  r.trace_parents = std::move(trace_parents_);
+  if (options_.record_trace) {
+    r.tasks.reserve(tasks_.size());
+    for (std::uint32_t lane = 1; lane <= tasks_.size(); ++lane)
+      r.tasks.push_back(trace_task{tasks_[lane].parent, tasks_[lane].spawn_step});
+  }
   return r;
 }
 
