@@ -79,7 +79,7 @@ TEST(GtestGlue, ExpectationFailureInTheBodyStopsAtThatSeed) {
   EXPECT_EQ(o.status, 1);
   EXPECT_NE(o.output.find("1 GoogleTest expectation(s) failed in the body"), std::string::npos) << o.output;
   // Stopped at the first seed: one gtest expectation failure, not 1,000.
-  EXPECT_EQ(count(o.output, "Which is: 41"), 1u) << o.output;
+  EXPECT_EQ(count(o.output, "\n    Which is: 41"), 1u) << o.output;
   EXPECT_NE(o.output.find("failed on seed 0x0 (run 1,"), std::string::npos) << o.output;
 }
 
