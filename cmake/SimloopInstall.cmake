@@ -5,11 +5,15 @@ include(CMakePackageConfigHelpers)
 
 set(SIMLOOP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/simloop)
 set(SIMLOOP_EXPORT_TARGETS simloop)
+set(SIMLOOP_EXPORT_GTEST OFF)
+set(SIMLOOP_EXPORT_RAPIDCHECK OFF)
 if(TARGET simloop_gtest)
   list(APPEND SIMLOOP_EXPORT_TARGETS simloop_gtest)
+  set(SIMLOOP_EXPORT_GTEST ON)
 endif()
 if(TARGET simloop_rapidcheck)
   list(APPEND SIMLOOP_EXPORT_TARGETS simloop_rapidcheck)
+  get_property(SIMLOOP_EXPORT_RAPIDCHECK GLOBAL PROPERTY SIMLOOP_RAPIDCHECK_CONFIG)
 endif()
 
 install(TARGETS ${SIMLOOP_EXPORT_TARGETS} EXPORT simloop-targets

@@ -71,6 +71,7 @@ environment read_environment() {
   if (auto v = get("SIMLOOP_TRACE")) env.trace_path = *v;
   if (auto v = get("SIMLOOP_REGRESSIONS")) env.regressions_dir = *v;
   if (auto v = get("SIMLOOP_QUIET")) env.quiet = *v != "0";
+  if (auto v = get("SIMLOOP_PROGRESS_MS")) env.progress_ms = parse_u64("SIMLOOP_PROGRESS_MS", *v);
   if (auto v = get("SIMLOOP_CHECK_DETERMINISM")) env.check_determinism = *v != "0";
   return env;
 }

@@ -1,13 +1,59 @@
 #include <simloop/explore.hpp>
 
+#include <simloop/chrome_trace.hpp>
+#include <simloop/detail/determinism.hpp>
 #include <simloop/detail/environment.hpp>
+#include <simloop/detail/progress.hpp>
+#include <simloop/detail/regressions.hpp>
 #include <simloop/simulation.hpp>
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 namespace simloop {
+
+namespace {
+
+std::string format_time(std::chrono::nanoseconds t) {
+  auto ns = t.count();
+  return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
+}
+
+// One seed under explore(): once, or twice with the determinism self-check.
+report run_checked(const options& opts, const std::function<boost::asio::awaitable<void>()>& make_body,
+                   bool check_determinism) {
+  report first = run_one(opts, make_body);
+  if (!check_determinism) return first;
+  report second = run_one(opts, make_body);
+  std::string divergence = detail::first_divergence(first, second);
+  if (!divergence.empty()) {
+    std::string msg = fmt::format(
+        "simloop: nondeterminism: seed {:#x} ran differently twice (SIMLOOP_CHECK_DETERMINISM; seed {:#x}, "
+        "strategy {})\n",
+        opts.seed, opts.seed, to_string(opts.strategy));
+    msg += divergence;
+    msg += "  cause:            state that outlives a run (a static, a global, a cache), real time or real\n"
+           "                    randomness, or addresses/unordered containers deciding what to do\n";
+    msg += fmt::format("  replay: SIMLOOP_CHECK_DETERMINISM=1 {}\n", replay_command(opts.seed, opts.strategy));
+    first.findings.push_back(finding{finding_kind::nondeterminism, std::move(msg), first.steps, first.virtual_elapsed});
+  }
+  return first;
+}
+
+void write_trace(const detail::environment& env, const report& r, const std::string& name) {
+  if (env.trace_path.empty()) return;
+  std::string error = write_chrome_trace(r, env.trace_path, name);
+  if (!error.empty())
+    std::fprintf(stderr, "simloop: warning: SIMLOOP_TRACE: %s\n", error.c_str());
+  else if (!env.quiet)
+    std::fprintf(stderr, "simloop: trace of seed %#llx (%llu steps, t=%s) written to %s\n",
+                 static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(r.steps),
+                 format_time(r.virtual_elapsed).c_str(), env.trace_path.c_str());
+}
+
+}  // namespace
 
 report run_one(const options& opts, const std::function<boost::asio::awaitable<void>()>& make_body) {
   simulation sim(opts);
@@ -20,8 +66,9 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   std::uint64_t runs = eo.runs;
   strategy strat = eo.strategy;
   if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
+  detail::environment env;
   if (eo.use_environment) {
-    detail::environment env = detail::read_environment();
+    env = detail::read_environment();
     if (env.strategy) strat = *env.strategy;
     if (env.runs) runs = *env.runs;
     if (env.seed) {
@@ -33,13 +80,45 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
       std::uint64_t i = *env.shard_index;
       first += i * per + std::min<std::uint64_t>(i, extra);
       runs = per + (i < extra ? 1 : 0);
+      if (runs == 0) {
+        // More shards than runs: this shard has nothing to do.
+        report none;
+        none.runs = 0;
+        return none;
+      }
     }
   }
   if (strat == strategy::replay)
     throw std::invalid_argument("simloop::explore_options::strategy cannot be replay: replay one run with run_one");
   options opts = eo.base;
   opts.strategy = strat;
+  if (env.check_determinism || !env.trace_path.empty()) opts.record_trace = true;
   validate(opts);
+
+  // Seeds that failed before run first (not when replaying one seed).
+  std::uint64_t done = 0;
+  std::string regressions;
+  if (!eo.name.empty() && !eo.regressions_source.empty())
+    regressions = detail::regressions_path(env.regressions_dir, eo.regressions_source);
+  if (!regressions.empty() && !env.seed) {
+    std::string warnings;
+    auto entries = detail::load_regressions(regressions, eo.name, warnings);
+    if (!warnings.empty()) std::fputs(warnings.c_str(), stderr);
+    for (const auto& e : entries) {
+      options o = opts;
+      o.seed = e.seed;
+      o.strategy = e.strategy;
+      report r = run_checked(o, make_body, env.check_determinism);
+      r.runs = ++done;
+      if (!r.ok()) {
+        r.note = fmt::format("regression entry {}:{}", regressions, e.line);
+        write_trace(env, r, eo.name);
+        return r;
+      }
+    }
+  }
+
+  detail::progress_meter progress(eo.name, runs, !env.quiet, env.progress_ms);
   report last;
   // A shard may be empty (more shards than runs): nothing to run is a pass.
   last.seed = first;
@@ -53,21 +132,31 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   opts.capture_spawn_sites = false;
   for (std::uint64_t i = 0; i < runs; ++i) {
     opts.seed = first + i;
-    last = run_one(opts, make_body);
-    last.runs = i + 1;
-    if (!last.ok()) {
+    last = run_checked(opts, make_body, env.check_determinism);
+    last.runs = done + i + 1;
+    bool failed = !last.ok();
+    progress.update(i + 1, failed ? 1 : 0);
+    if (failed) {
+      progress.finish(i + 1, 1);
       if (spawn_sites) {
         options again = opts;
         again.capture_spawn_sites = true;
         report detailed = run_one(again, make_body);
         if (detailed.trace_hash == last.trace_hash) {
           detailed.runs = last.runs;
-          return detailed;
+          last = std::move(detailed);
         }
       }
+      if (!regressions.empty()) {
+        std::string error = detail::append_regression(regressions, eo.name, last.seed, last.strategy);
+        if (!error.empty()) std::fprintf(stderr, "simloop: warning: regressions: %s\n", error.c_str());
+      }
+      write_trace(env, last, eo.name);
       return last;
     }
   }
+  progress.finish(runs, 0);
+  if (env.seed) write_trace(env, last, eo.name);
   return last;
 }
 

@@ -226,7 +226,7 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
     msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
   else
     msg += "  replay: the input bytes are the schedule: run the fuzz target's _replay driver on the input file\n";
-  findings_.push_back(finding{kind, std::move(msg)});
+  findings_.push_back(finding{kind, std::move(msg), step_, now_});
   // Formatting (symbolising a backtrace) is simloop's time, not the step's.
   if (in_step_ && budget_.enabled()) budget_.restart();
 }
@@ -298,6 +298,7 @@ void scheduler::loop(Strategy& strategy) {
     current_lane_ = op->lane_;
     record_step(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
+    if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
     in_step_ = true;
     if (budget_.enabled()) budget_.start();
     try {
@@ -390,6 +391,12 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   r.choices = std::move(choices_);
   r.trace = std::move(trace_);
   r.time_changes = std::move(time_changes_);
+  r.trace_parents = std::move(trace_parents_);
+  if (options_.record_trace) {
+    r.tasks.reserve(tasks_.size());
+    for (std::uint32_t lane = 1; lane <= tasks_.size(); ++lane)
+      r.tasks.push_back(trace_task{tasks_[lane].parent, tasks_[lane].spawn_step});
+  }
   return r;
 }
 

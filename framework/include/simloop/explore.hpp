@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace simloop {
 
@@ -21,6 +22,14 @@ struct explore_options {
   // Read SIMLOOP_SEED / SIMLOOP_RUNS / SIMLOOP_STRATEGY. Off for tests that
   // must not be steered by the environment.
   bool use_environment = true;
+  // The test's name ("Suite.Name"): shown in progress lines, and the key of
+  // its entries in the regressions file. SIMLOOP_TEST sets it.
+  std::string name = {};
+  // The test's source file (__FILE__). When it and name are set, failing
+  // seeds are appended to <its directory>/<its stem>.simloop-regressions (or
+  // to <SIMLOOP_REGRESSIONS>/<its stem>.simloop-regressions) and re-run
+  // first by every later exploration. Empty: no regressions file.
+  std::string regressions_source = {};
 };
 
 // Runs make_body() on a fresh simulation for seeds first_seed,
@@ -30,9 +39,14 @@ struct explore_options {
 //
 // Environment (when use_environment): SIMLOOP_SEED=<n|0xhex> runs that one
 // seed only; SIMLOOP_RUNS=<n> sets runs; SIMLOOP_STRATEGY=<fifo|random|pct>
-// sets the strategy; SIMLOOP_SHARD=i/n runs the i-th of n contiguous slices
-// of the seed range. A malformed value throws std::invalid_argument naming
-// the variable and the expected form.
+// sets the strategy. A malformed value throws std::invalid_argument naming
+// the variable and the expected form. SIMLOOP_SHARD=i/n runs the i-th of n
+// slices of the seed range. SIMLOOP_TRACE=file.json writes the failing run
+// (or the SIMLOOP_SEED run) as Chrome trace-event JSON. SIMLOOP_CHECK_DETERMINISM=1
+// runs every seed twice and reports a nondeterminism finding naming the first
+// divergent step. Progress goes to stderr (a live line on a terminal, a line
+// every 5 s otherwise, period SIMLOOP_PROGRESS_MS) unless SIMLOOP_QUIET is set;
+// nothing of it reaches a run.
 report explore(explore_options, std::function<boost::asio::awaitable<void>()> make_body);
 
 // Runs one seed (what explore does per seed).

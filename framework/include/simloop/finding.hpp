@@ -22,6 +22,7 @@ enum class finding_kind {
   cancellation_ignored,  // cancelled operation that did not complete
   time_limit,            // virtual time ran past options::time_limit
   step_limit,            // more steps than options::step_limit
+  nondeterminism,        // SIMLOOP_CHECK_DETERMINISM: one seed ran differently twice
 };
 
 std::string_view to_string(finding_kind) noexcept;
@@ -31,6 +32,9 @@ struct finding {
   // Complete, labelled text: kind, virtual time, step, tasks with their spawn
   // and wait sites, and the replay line.
   std::string message;
+  // Where the run was when the finding was recorded.
+  std::uint64_t step = 0;
+  std::chrono::nanoseconds time{0};
 };
 
 // One step of a run as the trace keeps it: 8 bytes, so that recording can
@@ -42,6 +46,12 @@ struct trace_step {
 struct trace_time {
   std::uint64_t step;       // the first step that ran at this time
   std::chrono::nanoseconds time;
+};
+
+// A task of a run (report::tasks[lane - 1]), for trace export.
+struct trace_task {
+  std::uint32_t parent;     // lane that spawned it (0: outside every task)
+  std::uint64_t spawn_step; // step during which it was spawned
 };
 
 struct report {
@@ -57,8 +67,15 @@ struct report {
   std::vector<std::uint32_t> choices;
   std::vector<trace_step> trace;        // when options::record_trace
   std::vector<trace_time> time_changes; // when options::record_trace
+  // When options::record_trace: for each step, the step that submitted it
+  // (0: submitted before the first step), and every task of the run.
+  std::vector<std::uint64_t> trace_parents;
+  std::vector<trace_task> tasks;
   // explore(): how many runs were made, including this one.
   std::uint64_t runs = 1;
+  // explore(): where this run came from when it was not a fresh seed, e.g.
+  // "regression entry tests/x.simloop-regressions:3".
+  std::string note;
 
   bool ok() const { return findings.empty(); }
   bool has(finding_kind k) const;

@@ -18,6 +18,7 @@ struct environment {
   std::string trace_path;                     // SIMLOOP_TRACE=file.json
   std::string regressions_dir;                // SIMLOOP_REGRESSIONS=dir
   bool quiet = false;                         // SIMLOOP_QUIET (any value but 0)
+  std::optional<std::uint64_t> progress_ms;   // SIMLOOP_PROGRESS_MS=<n>: progress line period
   bool check_determinism = false;             // SIMLOOP_CHECK_DETERMINISM=1
 };
 

@@ -253,6 +253,7 @@ class scheduler {
   std::vector<std::uint32_t> choices_;
   std::vector<trace_step> trace_;
   std::vector<trace_time> time_changes_;
+  std::vector<std::uint64_t> trace_parents_;
   std::vector<finding> findings_;
 
   std::shared_ptr<scheduler*> alive_;
