@@ -124,12 +124,6 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   last.seed = first;
   last.strategy = strat;
   last.runs = 0;
-  // Spawn-site backtraces cost a few microseconds a task, most of a small
-  // run: seeds are explored without them, and a failing seed is run once
-  // more with them (the same run: capturing never changes the schedule), so
-  // that its findings name where each task was spawned.
-  const bool spawn_sites = opts.capture_spawn_sites;
-  opts.capture_spawn_sites = false;
   for (std::uint64_t i = 0; i < runs; ++i) {
     opts.seed = first + i;
     last = run_checked(opts, make_body, env.check_determinism);
@@ -138,15 +132,6 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
     progress.update(i + 1, failed ? 1 : 0);
     if (failed) {
       progress.finish(i + 1, 1);
-      if (spawn_sites) {
-        options again = opts;
-        again.capture_spawn_sites = true;
-        report detailed = run_one(again, make_body);
-        if (detailed.trace_hash == last.trace_hash) {
-          detailed.runs = last.runs;
-          last = std::move(detailed);
-        }
-      }
       if (!regressions.empty()) {
         std::string error = detail::append_regression(regressions, eo.name, last.seed, last.strategy);
         if (!error.empty()) std::fprintf(stderr, "simloop: warning: regressions: %s\n", error.c_str());

@@ -87,8 +87,7 @@ TEST(Explore, StopsAtTheFirstFailingSeedAndReturnsItsReport) {
   EXPECT_EQ(r.findings[0].kind, simloop::finding_kind::assertion);
   EXPECT_TRUE(contains(r.findings[0].message, "seed 0xc")) << r.findings[0].message;
   EXPECT_TRUE(contains(r.replay_command(), "SIMLOOP_SEED=0xc")) << r.replay_command();
-  // The failing seed runs a second time, with spawn-site backtraces.
-  EXPECT_EQ(rec.ran, (std::vector<std::uint64_t>{5, 6, 7, 8, 9, 10, 11, 12, 12}));
+  EXPECT_EQ(rec.ran, (std::vector<std::uint64_t>{5, 6, 7, 8, 9, 10, 11, 12}));
   // The default strategy of explore is pct.
   EXPECT_EQ(r.strategy, simloop::strategy::pct);
   for (auto s : rec.strategies) EXPECT_EQ(s, simloop::strategy::pct);
@@ -287,29 +286,3 @@ TEST(Explore, InvalidArgumentsNameTheField) {
 
 }  // namespace
 
-namespace {
-asio::awaitable<void> spawns_a_failing_task() {
-  auto ex = co_await asio::this_coro::executor;
-  asio::co_spawn(ex, []() -> asio::awaitable<void> {
-    co_await simloop::yield();
-    SIMLOOP_ASSERT(false);
-  }(), asio::detached);
-  co_await simloop::sleep_for(std::chrono::milliseconds(1));
-}
-}  // namespace
-
-TEST(Explore, FailingSeedIsReportedWithSpawnSites) {
-  // Exploration runs without spawn-site backtraces and re-runs the failing
-  // seed with them: the report is that same run, and names the spawn site.
-  simloop::explore_options eo;
-  eo.runs = 5;
-  eo.use_environment = false;
-  auto r = simloop::explore(eo, spawns_a_failing_task);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.runs, 1u);
-  simloop::options plain;
-  plain.seed = r.seed;
-  plain.strategy = r.strategy;
-  plain.capture_spawn_sites = false;
-  EXPECT_EQ(simloop::run_one(plain, spawns_a_failing_task).trace_hash, r.trace_hash);
-}
