@@ -259,6 +259,8 @@ template <class Strategy>
 void scheduler::loop(Strategy& strategy) {
   while (!stop_) {
     if (ready_.empty()) {
+      // The world is idle: a cancellation still unanswered was ignored.
+      if (!cancels_.empty() && options_.detect_cancellation_ignored && report_ignored_cancellations(*this)) break;
       if (body_done_) break;
       if (timers_.empty()) {
         if (options_.detect_deadlock)

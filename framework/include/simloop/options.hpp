@@ -83,6 +83,11 @@ struct options {
   // Zero turns the measurement off. Default 100ms, like asyncio's
   // slow_callback_duration.
   std::chrono::nanoseconds step_cpu_budget = std::chrono::milliseconds(100);
+  // cancellation_ignored: an operation cancelled by simloop::timeout (or
+  // with_deadline) that neither completed nor acknowledged the cancellation
+  // before the world next went idle (nothing ready). The run stops. Default
+  // true.
+  bool detect_cancellation_ignored = true;
   // Capture return addresses inside each asio::co_spawn onto the simulation
   // (about a microsecond per spawn) so findings can name the spawn site;
   // simloop::spawn names its call site without it. Default true.
