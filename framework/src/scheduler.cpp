@@ -272,6 +272,14 @@ void scheduler::loop(Strategy& strategy) {
       if (!advance_time()) break;
       continue;
     }
+    // Delay injection (options::delay_one_in): now and then a step is slow
+    // and the next timer deadline passes before the ready steps run. A
+    // recorded decision; the default pick 0 (fifo, replay past the end) never
+    // injects.
+    if (options_.delay_one_in > 1 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
+        decide(options_.delay_one_in) == options_.delay_one_in - 1) {
+      if (!advance_time()) break;
+    }
     if (step_ >= options_.step_limit) {
       add_finding(finding_kind::step_limit,
                   fmt::format("step limit of {} reached before the body finished", options_.step_limit),

@@ -56,6 +56,7 @@ void expect_silent(const std::function<asio::awaitable<void>()>& body, std::uint
     eo.runs = runs;
     eo.strategy = s;
     eo.use_environment = false;
+    eo.base.delay_one_in = 200;  // silent with delay injection on, too
     simloop::report r = simloop::explore(eo, body);
     EXPECT_TRUE(r.ok()) << "strategy " << simloop::to_string(s) << ", run " << r.runs << ":\n" << r.describe();
     EXPECT_EQ(r.runs, runs);
@@ -112,9 +113,18 @@ TEST(CancellationIgnored, TimeoutAroundTimerWaitIsSilent) {
       } catch (const boost::system::system_error&) {
         ++timeouts;
       }
-      co_await simloop::timeout(2s, simloop::sleep_for(1s));
+      // Usually completes; with delay injection (a slow step lets 2s pass
+      // before the sleep's completion runs) it may time out too: either way
+      // the sleep acknowledges the cancellation.
+      try {
+        co_await simloop::timeout(2s, simloop::sleep_for(1s));
+      } catch (const boost::system::system_error&) {
+        ++timeouts;
+      }
     }
-    SIMLOOP_ASSERT(timeouts == 3);
+    // No count: two injected delays in a row let both deadlines pass before
+    // either handler runs, so either side of each `||` may win.
+    (void)timeouts;
   });
 }
 
