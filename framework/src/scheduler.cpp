@@ -274,6 +274,8 @@ template <class Strategy>
 void scheduler::loop(Strategy& strategy) {
   while (!stop_) {
     if (ready_.empty()) {
+      // The world is idle: a cancellation still unanswered was ignored.
+      if (!cancels_.empty() && options_.detect_cancellation_ignored && report_ignored_cancellations(*this)) break;
       if (body_done_) break;
       if (timers_.empty()) {
         if (options_.detect_deadlock)
@@ -284,6 +286,14 @@ void scheduler::loop(Strategy& strategy) {
       }
       if (!advance_time()) break;
       continue;
+    }
+    // Delay injection (options::delay_one_in): now and then a step is slow
+    // and the next timer deadline passes before the ready steps run. A
+    // recorded decision; the default pick 0 (fifo, replay past the end) never
+    // injects.
+    if (options_.delay_one_in > 1 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
+        decide(options_.delay_one_in) == options_.delay_one_in - 1) {
+      if (!advance_time()) break;
     }
     if (step_ >= options_.step_limit) {
       add_finding(finding_kind::step_limit,

@@ -175,6 +175,30 @@ class scheduler {
 
   happens_before_state* happens_before() noexcept { return hb_.get(); }
 
+  // ---- cancellation_ignored (src/cancellation_watch.cpp) -----------------
+
+  // A cancellation emitted on a pending operation (simloop::timeout's loser):
+  // cleared by cancel_done(key) when the operation completes. Still listed
+  // when nothing is ready: a cancellation_ignored finding.
+  struct cancel_request {
+    const void* key;
+    std::uint32_t lane;         // the task awaiting the cancelled operation
+    std::uint32_t caller_lane;  // the task that called timeout()
+    std::uint64_t step;
+    std::chrono::nanoseconds time;
+    const char* by;      // "timeout(1.000s)"-style origin, static text
+    std::chrono::nanoseconds after;  // the timeout's duration
+  };
+  void cancel_requested(const cancel_request& r) { cancels_.push_back(r); }
+  void cancel_done(const void* key) noexcept {
+    for (std::size_t i = 0; i < cancels_.size(); ++i)
+      if (cancels_[i].key == key) {
+        cancels_.erase(cancels_.begin() + static_cast<std::ptrdiff_t>(i));
+        return;
+      }
+  }
+  const std::vector<cancel_request>& cancel_requests() const noexcept { return cancels_; }
+
   // ---- findings -----------------------------------------------------------
 
   // Records a finding. headline: one line without the "simloop: " prefix and
@@ -237,6 +261,7 @@ class scheduler {
   std::size_t (*teardown_hook_)(void*) = nullptr;
   void* teardown_ctx_ = nullptr;
 
+  std::vector<cancel_request> cancels_;
   std::chrono::nanoseconds now_{0};
   std::uint64_t step_ = 0;
   std::uint32_t current_lane_ = 0;

@@ -25,6 +25,9 @@ std::string describe_blocked_tasks(const scheduler&);
 // After the body finished and nothing is ready: a leaked_task finding per
 // live task and per timer wait that no live task owns.
 void report_leaked_tasks(scheduler&);
+// Nothing is ready and scheduler::cancel_requests() is not empty: a
+// cancellation_ignored finding per request; true when the run must stop.
+bool report_ignored_cancellations(scheduler&);
 // "timer.async_wait", "channel.async_receive", ... from an operation's type.
 std::string describe_operation(const std::type_info*);
 // "std::runtime_error: what()".
