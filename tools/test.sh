@@ -14,11 +14,9 @@ bash tools/setup.sh
 
 jobs=${SIMLOOP_BUILD_JOBS:-2}
 launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  # Cache hits across clones of the repository (paths relative to it).
-  export CCACHE_BASEDIR="$repo" CCACHE_NOHASHDIR=1
-fi
+# (No CCACHE_BASEDIR: relative paths in debug info would hide from the
+# spawn-site symboliser which frames are simloop's own.)
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 start=$(date +%s)
 stage() { printf '\n=== %s (%ds)\n' "$1" $(( $(date +%s) - start )); }
 
