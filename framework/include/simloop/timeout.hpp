@@ -17,6 +17,8 @@
 #include <boost/system/system_error.hpp>
 
 #include <chrono>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -38,6 +40,7 @@ struct cancel_watch {
   std::uint32_t caller_lane = 0;
   bool op_done = false;
   bool requested = false;
+  std::exception_ptr error;  // op failed: rethrown, not a timeout
 
   cancel_watch() = default;
   cancel_watch(const cancel_watch&) = delete;
@@ -58,21 +61,35 @@ struct cancel_watch {
   }
 };
 
+// The operand of `||`: never fails. Asio's `||` is wait_for_one_success: an
+// operand that throws does not win, so a failing op would wait out the whole
+// timeout. The exception is kept in w->error and rethrown by race_deadline
+// at once, as asyncio.wait_for does.
 template <class T>
-boost::asio::awaitable<T> watched_op(boost::asio::awaitable<T> op, cancel_watch* w) {
+using op_result = std::conditional_t<std::is_void_v<T>, void, std::optional<T>>;
+
+template <class T>
+boost::asio::awaitable<op_result<T>> watched_op(boost::asio::awaitable<T> op, cancel_watch* w) {
   if (w->sched) w->op_lane = w->sched->current_lane();
-  try {
-    if constexpr (std::is_void_v<T>) {
+  std::exception_ptr failed;
+  if constexpr (std::is_void_v<T>) {
+    try {
       co_await std::move(op);
-      w->done();
-    } else {
-      T value = co_await std::move(op);
-      w->done();
-      co_return value;
+    } catch (...) {
+      failed = std::current_exception();
     }
-  } catch (...) {
+    w->error = failed;
     w->done();
-    throw;
+  } else {
+    std::optional<T> value;
+    try {
+      value.emplace(co_await std::move(op));
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    w->error = failed;
+    w->done();
+    co_return value;
   }
 }
 
@@ -89,8 +106,11 @@ boost::asio::awaitable<T> race_deadline(boost::asio::awaitable<T> op, Deadline& 
   auto b = watched_deadline(deadline, &w);
   auto both = std::move(a) || std::move(b);
   auto result = co_await std::move(both);
+  // The deadline won: whatever the cancelled op ended with (usually
+  // operation_aborted) is its acknowledgment; the caller sees timed_out.
   if (result.index() == 1) throw boost::system::system_error(error::timed_out);
-  if constexpr (!std::is_void_v<T>) co_return std::get<0>(std::move(result));
+  if (w.error) std::rethrow_exception(w.error);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*std::get<0>(std::move(result)));
 }
 
 }  // namespace detail
