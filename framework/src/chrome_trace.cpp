@@ -81,7 +81,7 @@ std::string chrome_trace_json(const report& r, std::string_view name) {
     out += fmt::format(
         ",\n{{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":{0},\"args\":{{\"name\":\"task #{0}{1}\","
         "\"parent\":{2},\"spawn_step\":{3}}}}}",
-        lane, lane == 1 ? " (body)" : "", r.tasks[i].parent, r.tasks[i].spawn_step);
+        lane, r.tasks[i].body ? " (body)" : "", r.tasks[i].parent, r.tasks[i].spawn_step);
     out += fmt::format(",\n{{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":1,\"tid\":{0},\"args\":{{\"sort_index\":{0}}}}}",
                        lane);
   }

@@ -187,6 +187,10 @@ std::uint64_t scheduler::decide(std::uint64_t n) {
 
 std::uint32_t scheduler::on_task_start(void* frame) {
   std::uint32_t lane = tasks_.spawn(frame, current_lane_, step_);
+  if (spawning_body_) {
+    body_lane_ = lane;
+    spawning_body_ = false;
+  }
   if (new_lane_hook_) new_lane_hook_(new_lane_ctx_, lane);
   return lane;
 }
@@ -349,13 +353,17 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   } guard{this, previous};
   frame_recycler recycler;
 
+  // The body's task starts inside co_spawn (Asio launches the entry frame
+  // at once), so on_task_start learns its lane before co_spawn returns.
+  // Tasks spawned onto the simulation before run() have lower lanes.
+  spawning_body_ = true;
   boost::asio::co_spawn(owner_.get_executor(), std::move(body), [this](std::exception_ptr e) {
     body_done_ = true;
     body_failed_ = e != nullptr;
     if (e && !is_run_aborted(e))
       add_finding(finding_kind::exception,
                   fmt::format("exception escaped the test body: {}", describe_exception(e)),
-                  fmt::format("  task:       #1 (the body)\n"));
+                  fmt::format("  task:       #{} (the body)\n", body_lane_));
   });
 
   switch (options_.strategy) {
@@ -405,7 +413,7 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   if (options_.record_trace) {
     r.tasks.reserve(tasks_.size());
     for (std::uint32_t lane = 1; lane <= tasks_.size(); ++lane)
-      r.tasks.push_back(trace_task{tasks_[lane].parent, tasks_[lane].spawn_step});
+      r.tasks.push_back(trace_task{tasks_[lane].parent, tasks_[lane].spawn_step, lane == body_lane_});
   }
   return r;
 }

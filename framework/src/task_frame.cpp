@@ -1,7 +1,10 @@
 #include <simloop/detail/task_frame.hpp>
 
+#include <simloop/detail/scheduler.hpp>
 #include <simloop/detail/spawn_site.hpp>
 #include <simloop/simulation.hpp>
+
+#include <utility>
 
 namespace simloop::detail {
 
@@ -20,18 +23,30 @@ any_executor& task_frame::thread_executor() noexcept {
 // Runs inside asio::co_spawn, on the spawner's stack: the only moment the
 // spawn site can be seen.
 void task_frame::on_create(any_executor& ex) noexcept {
+  source_site site = std::exchange(pending_spawn_site(), source_site{});
   executor* e = ex.target<executor>();
-  source_site& pending = pending_spawn_site();
-  if (!e) {
-    pending = {};
+  if (!e) return;
+  if (site && !is_library_file(site.file)) {
+    spawn_call_ = site;
     return;
   }
-  if (pending) {
-    spawn_call_ = pending;
-    pending = {};
-  } else if (e->context().get_options().capture_spawn_sites) {
-    spawn_frame_count_ = capture_return_addresses(spawn_frames_, max_spawn_frames);
+  if (site) {
+    // Library code spawning for the user runs inside one of the spawning
+    // task's co_awaits (co_await (a || b), co_await gather(...)): that
+    // co_await is the line to show. A spawning task that has no co_await of
+    // the user's (gather run as an operand of ||) was itself spawned from
+    // the user's line.
+    spawn_inside_ = site;
+    const scheduler& s = e->context().scheduler();
+    const std::uint32_t parent = s.current_lane();
+    if (parent != 0 && parent <= s.tasks().size() && s.tasks()[parent].alive) {
+      const auto* spawner = static_cast<const task_frame*>(s.tasks()[parent].frame);
+      spawn_call_ = spawner->user_wait().at ? spawner->user_wait().at : spawner->spawn_call();
+      if (spawn_call_) return;
+    }
   }
+  if (e->context().get_options().capture_spawn_sites)
+    spawn_frame_count_ = capture_return_addresses(spawn_frames_, max_spawn_frames);
 }
 
 void task_frame::on_start() noexcept {
@@ -44,6 +59,9 @@ void task_frame::on_start() noexcept {
 }
 
 task_frame::~task_frame() {
+  // The completion handler ran inside the frame's last step (co_spawn
+  // dispatches it), so by now it has kept the exception or dropped it.
+  if (ended_with_) check_exception_kept();
   if (sched_) sched_->on_task_end(lane_);
 }
 

@@ -35,9 +35,11 @@ class as_completed {
  public:
   using executor_type = boost::asio::any_io_executor;
 
-  as_completed(const executor_type& ex, std::vector<boost::asio::awaitable<T>> aws)
+  // Findings name the caller's line as the children's spawn site.
+  as_completed(const executor_type& ex, std::vector<boost::asio::awaitable<T>> aws,
+               detail::source_site site = detail::source_site::current())
       : results_(std::make_shared<queue<outcome<T>>>(ex)), group_(ex), remaining_(aws.size()) {
-    for (auto& a : aws) group_.spawn(run_one(std::move(a), results_));
+    for (auto& a : aws) group_.spawn(run_one(std::move(a), results_), site);
   }
   as_completed(const as_completed&) = delete;
   as_completed& operator=(const as_completed&) = delete;

@@ -52,6 +52,7 @@ struct trace_time {
 struct trace_task {
   std::uint32_t parent;     // lane that spawned it (0: outside every task)
   std::uint64_t spawn_step; // step during which it was spawned
+  bool body = false;        // the test body (simulation::run's own task)
 };
 
 struct report {

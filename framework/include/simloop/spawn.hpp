@@ -1,10 +1,9 @@
 // simloop/spawn.hpp: asio::co_spawn that records its call site.
 #pragma once
 
+#include <simloop/detail/co_spawn_site.hpp>
 #include <simloop/detail/frame_info.hpp>
 #include <simloop/detail/task_frame.hpp>
-
-#include <boost/asio/co_spawn.hpp>
 
 #include <utility>
 
@@ -14,16 +13,14 @@ namespace simloop {
 // this call's file:line as its spawn site, without a captured backtrace:
 //
 //   simloop::spawn(ex, heartbeat(), asio::detached);
+//
+// Plain asio::co_spawn does the same onto any_io_executor and
+// simloop::executor (detail/co_spawn_site.hpp); simloop::spawn also does it
+// for any other executor type (a strand, say).
 template <class Executor, class T, class AwaitableExecutor, class CompletionToken>
 auto spawn(const Executor& ex, boost::asio::awaitable<T, AwaitableExecutor> a, CompletionToken&& token,
            detail::source_site site = detail::source_site::current()) {
-  // co_spawn constructs the task's entry frame before it returns; the frame
-  // takes the site from here (and a co_spawn onto another executor clears it).
-  detail::pending_spawn_site() = site;
-  struct clear {
-    ~clear() { detail::pending_spawn_site() = {}; }
-  } guard;
-  return boost::asio::co_spawn(ex, std::move(a), std::forward<CompletionToken>(token));
+  return detail::co_spawn_at(ex, std::move(a), std::forward<CompletionToken>(token), site);
 }
 
 }  // namespace simloop

@@ -107,22 +107,23 @@ class task_group {
   executor_type get_executor() const noexcept { return state_->ex_; }
 
   // Starts a child (co_spawn on the group's executor). A child's result, if
-  // any, is dropped: store it from inside the child.
+  // any, is dropped: store it from inside the child. Findings name the
+  // caller's line as the child's spawn site.
   template <class T>
-  void spawn(boost::asio::awaitable<T> child) {
+  void spawn(boost::asio::awaitable<T> child, detail::source_site site = detail::source_site::current()) {
     std::size_t index = state_->signals_.size();
     auto& sig = state_->signals_.emplace_back();
     state_->running_flags_.push_back(true);
     ++state_->running_;
     if (state_->cancelling_) sig.emit(boost::asio::cancellation_type::terminal);
     if constexpr (std::is_void_v<T>) {
-      boost::asio::co_spawn(state_->ex_, std::move(child),
-                            boost::asio::bind_cancellation_slot(
-                                sig.slot(), detail::task_group_void_done{state_, index}));
+      detail::co_spawn_at(state_->ex_, std::move(child),
+                          boost::asio::bind_cancellation_slot(sig.slot(), detail::task_group_void_done{state_, index}),
+                          site);
     } else {
-      boost::asio::co_spawn(state_->ex_, std::move(child),
-                            boost::asio::bind_cancellation_slot(
-                                sig.slot(), detail::task_group_value_done<T>{state_, index}));
+      detail::co_spawn_at(state_->ex_, std::move(child),
+                          boost::asio::bind_cancellation_slot(sig.slot(), detail::task_group_value_done<T>{state_, index}),
+                          site);
     }
   }
 

@@ -74,8 +74,14 @@ void on_unstarted_frame_destroyed(const frame_info& i) noexcept {
 }
 
 void task_frame::on_exception(std::exception_ptr e) noexcept {
-  if (!detached_ || !sched_ || !sched_->opts().detect_unobserved_exceptions) return;
+  if (!sched_ || !sched_->opts().detect_unobserved_exceptions) return;
   if (sched_->stopping() || sched_->tearing_down() || is_run_aborted(e)) return;
+  if (stateless_handler_) {
+    watch_exception(e);
+    ended_with_ = std::move(e);
+    return;
+  }
+  if (!detached_) return;
   try {
     sched_->add_finding(
         finding_kind::exception,

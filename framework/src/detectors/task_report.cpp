@@ -96,9 +96,24 @@ std::string task_label(const scheduler& s, std::uint32_t lane) {
 
 namespace {
 
+// "operator||" (not "operator||<std::tuple<int>, int, ...>"), or for a
+// lambda the header it is in: "simloop/gather.hpp".
+std::string library_function(const source_site& site) {
+  std::string_view fn(site.function ? site.function : "");
+  fn = fn.substr(0, fn.find('<'));
+  if (!fn.empty() && fn != "operator()") return std::string(fn);
+  std::string_view file(site.file);
+  std::size_t at = file.rfind("/include/");
+  return std::string(at == std::string_view::npos ? file : file.substr(at + 9));
+}
+
 std::string spawn_site(const scheduler& s, std::uint32_t lane, const task_frame& f) {
-  if (f.spawn_call()) return short_site(f.spawn_call().file, f.spawn_call().line);
-  if (lane == 1) return "simloop::simulation::run (the test body)";
+  if (lane == s.body_lane()) return "simloop::simulation::run (the test body)";
+  if (f.spawn_call()) {
+    std::string site = short_site(f.spawn_call().file, f.spawn_call().line);
+    if (f.spawn_inside()) site += fmt::format(" (inside {})", library_function(f.spawn_inside()));
+    return site;
+  }
   std::string site = user_frame_site(f.spawn_frames(), f.spawn_frame_count());
   if (site.empty()) {
     if (f.spawn_frame_count() == 0) return "(unknown: options::capture_spawn_sites is off)";
@@ -258,8 +273,8 @@ std::string describe_blocked_tasks(const scheduler& s) {
 void report_leaked_tasks(scheduler& s) {
   std::size_t width = label_width_for(s);
   bool any_task = false;
-  for (std::uint32_t l = 2; l <= s.tasks().size(); ++l) {
-    if (!frame_of_task(s, l)) continue;
+  for (std::uint32_t l = 1; l <= s.tasks().size(); ++l) {
+    if (l == s.body_lane() || !frame_of_task(s, l)) continue;
     any_task = true;
     s.add_finding(finding_kind::leaked_task,
                   fmt::format("leaked task after the test body finished: {}", task_label(s, l)),

@@ -18,7 +18,7 @@ std::string race_task(const scheduler& s, std::uint32_t lane) {
   if (lane == 0) return "outside any task";
   if (lane > s.tasks().size()) return fmt::format("task #{}", lane);
   std::string label = task_label(s, lane);
-  if (lane == 1) return label + " (the body)";
+  if (lane == s.body_lane()) return label + " (the body)";
   const task_record& t = s.tasks()[lane];
   return fmt::format("{} (spawned by task #{} in step {})", label, t.parent, t.spawn_step);
 }

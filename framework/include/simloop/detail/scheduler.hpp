@@ -166,6 +166,7 @@ class scheduler {
     teardown_ctx_ = ctx;
   }
   const task_registry& tasks() const noexcept { return tasks_; }
+  std::uint32_t body_lane() const noexcept { return body_lane_; }
   const timer_queue& timers() const noexcept { return timers_; }
   std::size_t ready_count() const noexcept { return ready_.size(); }
   // The body ended with an exception (its finding is the one that matters).
@@ -271,6 +272,8 @@ class scheduler {
   bool ran_ = false;
   bool tearing_down_ = false;
   bool body_done_ = false;
+  bool spawning_body_ = false;
+  std::uint32_t body_lane_ = 0;  // the body's task (1 unless tasks were spawned before run)
   bool body_failed_ = false;
   step_budget budget_;
 

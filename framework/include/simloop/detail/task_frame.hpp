@@ -1,6 +1,7 @@
 // simloop/detail/task_frame.hpp: how a plain asio::co_spawn becomes a task.
 #pragma once
 
+#include <simloop/detail/co_spawn_site.hpp>
 #include <simloop/detail/frame_info.hpp>
 #include <simloop/executor.hpp>
 
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <exception>
 #include <type_traits>
+#include <typeinfo>
 
 // Every asio::co_spawn runs its coroutine under one more coroutine, Asio's
 // co_spawn_entry_point, whose frame is the bottom of the new "awaitable
@@ -25,11 +27,14 @@
 //  - when the frame is destroyed, the task is over.
 // It also keeps what the detectors report about the task (all of it words
 // and pointers, formatted only when a finding is printed): the coroutine it
-// runs, where it was spawned (simloop::spawn's call site, or return
-// addresses captured inside asio::co_spawn), what it waits on now (noted by
+// runs, where it was spawned (co_spawn's call site, see
+// detail/co_spawn_site.hpp, or else return addresses captured inside
+// asio::co_spawn), what it waits on now (noted by
 // every co_await in a user coroutine, see detail/user_frame.hpp), and
 // whether its completion handler is asio::detached (so an exception that
-// ends it would go unseen).
+// ends it would go unseen) or stateless (a captureless lambda or a function
+// pointer: it can only keep the exception by rethrowing it or storing it in
+// a global, which detectors/exception_watch.cpp checks).
 // For executors that are not simloop's, task_frame does nothing at all.
 //
 // The specialisation must be visible wherever co_spawn is instantiated with
@@ -74,10 +79,6 @@ struct retyped_awaitable {
   T await_resume();
 };
 
-// A co_spawn's call site, handed from simloop::spawn to the task_frame that
-// co_spawn constructs synchronously on the same thread.
-source_site& pending_spawn_site() noexcept;
-
 class task_frame : public entry_frame_base {
  public:
   using value_type = entry_point;
@@ -88,7 +89,9 @@ class task_frame : public entry_frame_base {
   // promise sees the parameters, hence the executor and the handler type.
   template <class A, class F, class Handler>
   task_frame(A*, any_executor& ex, F&, Handler&)
-      : detached_(std::is_same_v<Handler, boost::asio::detail::detached_handler>) {
+      : detached_(std::is_same_v<Handler, boost::asio::detail::detached_handler>),
+        stateless_handler_(!detached_ && (std::is_empty_v<Handler> || std::is_pointer_v<Handler>)),
+        handler_type_(&typeid(Handler)) {
     on_create(ex);
   }
   ~task_frame();
@@ -123,8 +126,12 @@ class task_frame : public entry_frame_base {
   // ---- what the detectors report ----
   // The coroutine the task runs (empty before it first ran).
   const source_site& root() const noexcept { return root_; }
-  // simloop::spawn's call site, when spawned through it.
+  // The co_spawn call's site (detail/co_spawn_site.hpp), when known. When
+  // library code spawned the task for the user (the operators || and &&,
+  // simloop::gather), the spawning task's co_await that led there, and
+  // spawn_inside() is the library's co_spawn call.
   const source_site& spawn_call() const noexcept { return spawn_call_; }
+  const source_site& spawn_inside() const noexcept { return spawn_inside_; }
   // Return addresses inside co_spawn (when options::capture_spawn_sites).
   void* const* spawn_frames() const noexcept { return spawn_frames_; }
   int spawn_frame_count() const noexcept { return spawn_frame_count_; }
@@ -139,11 +146,16 @@ class task_frame : public entry_frame_base {
   }
   // An exception left the task's coroutine.
   void on_exception(std::exception_ptr e) noexcept;
+  bool stateless_handler() const noexcept { return stateless_handler_; }
+  const std::type_info& handler_type() const noexcept { return *handler_type_; }
 
  private:
   any_executor& thread_executor() noexcept;
   void on_create(any_executor& ex) noexcept;
   void on_start() noexcept;
+  // The handler has run (or the frame is torn down): did it keep the
+  // exception? (detectors/exception_watch.cpp)
+  void check_exception_kept() noexcept;
 
   // Read through entry-frame pointers that user frames find: tells a
   // task_frame from a plain Asio entry frame made where this header was not
@@ -152,9 +164,14 @@ class task_frame : public entry_frame_base {
   scheduler* sched_ = nullptr;
   std::uint32_t lane_ = 0;
   bool detached_ = false;
+  bool stateless_handler_ = false;
   int spawn_frame_count_ = 0;
+  const std::type_info* handler_type_ = nullptr;
+  // The exception that ended the task, held while a stateless handler runs.
+  std::exception_ptr ended_with_;
   source_site root_;
   source_site spawn_call_;
+  source_site spawn_inside_;
   wait_record user_wait_;
   wait_record inner_wait_;
   void* spawn_frames_[max_spawn_frames];
