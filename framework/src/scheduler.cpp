@@ -97,12 +97,25 @@ scheduler::scheduler(simulation& owner, const options& opts)
       budget_(opts.step_cpu_budget.count()),
       alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
-  if (options_.detect_races) hb_.reset(new happens_before_state());
   link_blocking_hooks();
 }
 
+happens_before_state* scheduler::start_happens_before() {
+  if (hb_ || !options_.detect_races || !in_step_) return hb_.get();
+  hb_.reset(new happens_before_state());
+  // This step, from its own lane (under any lanes entered inline), with no
+  // parent edge: its parent step ran before any access.
+  hb_->on_step(step_, inline_lanes_.empty() ? current_lane_ : inline_lanes_.front().first, 0);
+  for (auto [outer, inner] : inline_lanes_) hb_->inline_enter(outer, inner);
+  inline_lanes_.clear();
+  return hb_.get();
+}
+
 void scheduler::enter_lane(std::uint32_t lane) {
-  if (hb_) hb_->inline_enter(current_lane_, lane);
+  if (hb_)
+    hb_->inline_enter(current_lane_, lane);
+  else if (options_.detect_races)
+    inline_lanes_.emplace_back(current_lane_, lane);
   current_lane_ = lane;
 }
 
@@ -114,6 +127,8 @@ void scheduler::leave_lane(std::uint32_t prev) noexcept {
       hb_->inline_leave(step_);
     } catch (...) {
     }
+  } else if (!inline_lanes_.empty()) {
+    inline_lanes_.pop_back();
   }
   current_lane_ = prev;
 }
@@ -224,6 +239,8 @@ std::string scheduler::position() const {
 }
 
 void scheduler::add_finding(finding_kind kind, std::string_view headline, std::string_view body) {
+  // A step still being measured ends before this finding's formatting.
+  if (!in_step_ && budget_.enabled()) report_if_slow(budget_.close());
   std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
   msg += body;
   if (options_.choice_bytes.empty())
@@ -305,6 +322,11 @@ void scheduler::loop(Strategy& strategy) {
                   describe_blocked_tasks(*this) + pending_summary());
       break;
     }
+    // One clock read ends the step before and starts this one.
+    if (budget_.enabled()) {
+      report_if_slow(budget_.close());
+      budget_.open();
+    }
     std::size_t n = ready_.size();
     std::uint32_t choice = 0;
     operation* op = strategy.take(ready_, source_, choice);
@@ -314,7 +336,6 @@ void scheduler::loop(Strategy& strategy) {
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
     in_step_ = true;
-    if (budget_.enabled()) budget_.start();
     try {
       op->complete();
     } catch (const run_aborted&) {
@@ -326,12 +347,15 @@ void scheduler::loop(Strategy& strategy) {
                   fmt::format("  task:       #{}\n", current_lane_));
       stop_ = true;
     }
-    if (budget_.enabled() && !stop_) {
-      if (std::int64_t cpu = budget_.finish()) report_slow_step(*this, cpu);
-    }
     in_step_ = false;
   }
+  if (budget_.enabled()) report_if_slow(budget_.close());
   current_lane_ = 0;
+}
+
+void scheduler::report_if_slow(std::int64_t cpu_ns) {
+  // A run being stopped (a blocking call, an assertion) has its finding.
+  if (cpu_ns > 0 && !stop_) report_slow_step(*this, cpu_ns);
 }
 
 report scheduler::run(boost::asio::awaitable<void> body) {

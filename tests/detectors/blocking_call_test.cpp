@@ -156,6 +156,19 @@ TEST(BlockingCall, StepOverCpuBudget) {
   EXPECT_TRUE(contains(m, "  note:       timing-based (options::step_cpu_budget)"));
 }
 
+// A step is measured up to the next step's start; the last step of a run
+// (nothing after it) is measured when the run ends.
+TEST(BlockingCall, LastStepOverCpuBudget) {
+  simloop::simulation sim({.seed = 9, .step_cpu_budget = 1ms});
+  simloop::report r = sim.run([]() -> asio::awaitable<void> {
+    co_await simloop::yield();
+    burn_cpu(30);
+  }());
+  std::string m = detector_test::only_finding(r, simloop::finding_kind::blocking_call);
+  EXPECT_TRUE(contains(m, "simloop: slow step: task #1 lambda at blocking_call_test.cpp:"));
+  EXPECT_TRUE(contains(m, "ms of CPU time, over the budget of 1.0 ms (seed 0x9, step 2, "));
+}
+
 TEST(BlockingCall, CpuBudgetZeroIsOff) {
   simloop::simulation sim({.seed = 9, .step_cpu_budget = 0ms});
   simloop::report r = sim.run([]() -> asio::awaitable<void> {

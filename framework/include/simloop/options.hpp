@@ -82,8 +82,11 @@ struct options {
   // [[nodiscard]], so a call whose awaitable is discarded outright
   // (`fetch();` for `co_await fetch();`) is then a compile error.
   bool detect_never_awaited = true;
-  // exception: a task spawned with asio::detached ended with an exception
-  // nobody could observe. Default true.
+  // exception: a task ended with an exception nobody could observe: it was
+  // spawned with asio::detached, or its completion handler is stateless (a
+  // captureless lambda, a function pointer) and neither rethrew the
+  // exception_ptr nor kept a copy of it. Handlers with captures are never
+  // reported. Default true.
   bool detect_unobserved_exceptions = true;
   // blocking_call: a blocking libc call (sleep, poll/select with a timeout,
   // blocking connect/accept/recv/read, getaddrinfo, ...) made inside a
@@ -98,9 +101,13 @@ struct options {
   // before the world next went idle (nothing ready). The run stops. Default
   // true.
   bool detect_cancellation_ignored = true;
-  // Capture return addresses inside each asio::co_spawn onto the simulation
-  // (about a microsecond per spawn) so findings can name the spawn site;
-  // simloop::spawn names its call site without it. Default true.
+  // Findings name each task's spawn site. asio::co_spawn onto
+  // any_io_executor, the simulation's executor or the simulation itself, and
+  // simloop::spawn onto any executor, pass their caller's file:line for
+  // free (a defaulted parameter, see detail/co_spawn_site.hpp). For spawns
+  // through other co_spawn overloads, this captures return addresses inside
+  // co_spawn (a few microseconds), symbolised only when a finding prints.
+  // Default true.
   bool capture_spawn_sites = true;
 };
 

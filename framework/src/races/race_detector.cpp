@@ -140,9 +140,9 @@ void race_detector::report(scheduler& s, const happens_before_state& hb, const v
 void record_access(const void* var, const char* label, access_kind kind, access_site site) noexcept {
   scheduler* s = current_scheduler();
   if (!s || !s->in_step()) return;
-  happens_before_state* hb = s->happens_before();
-  if (!hb) return;
   try {
+    happens_before_state* hb = s->start_happens_before();
+    if (!hb) return;
     hb->detector().on_access(*s, *hb, var, label, kind, site);
   } catch (...) {
     // Out of memory while recording: the access goes unrecorded.

@@ -175,6 +175,13 @@ class scheduler {
   // ---- happens-before (null when options::detect_races is off) ----------
 
   happens_before_state* happens_before() noexcept { return hb_.get(); }
+  // Race detection starts at the first access to a tracked<T> in a step
+  // (record_access): until then no clock is kept. That loses nothing: a
+  // happens-before path between two accesses runs forward in time from the
+  // first of them, so no edge made before the first access can order two
+  // accesses. A run without tracked<T> pays nothing for race detection.
+  // Null when detect_races is off or outside a step.
+  happens_before_state* start_happens_before();
 
   // ---- cancellation_ignored (src/cancellation_watch.cpp) -----------------
 
@@ -234,6 +241,8 @@ class scheduler {
   void enter_lane(std::uint32_t lane);
   void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
+  // The step just measured used cpu_ns of CPU time over the budget (0: not over).
+  void report_if_slow(std::int64_t cpu_ns);
   void destroy_everything() noexcept;
 
  public:
@@ -290,6 +299,9 @@ class scheduler {
     void operator()(happens_before_state*) const noexcept;
   };
   std::unique_ptr<happens_before_state, hb_deleter> hb_;
+  // Lanes entered inline in the current step (outer, inner) while race
+  // detection has not started: handed to the clocks when it starts.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> inline_lanes_;
 };
 
 }  // namespace simloop::detail
