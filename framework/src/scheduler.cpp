@@ -97,12 +97,15 @@ scheduler::scheduler(simulation& owner, const options& opts)
       budget_(opts.step_cpu_budget.count()),
       alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
+  inject_ = options_.cancel_at_point != 0 || options_.count_cancel_points ||
+            (options_.cancel_one_in > 1 && options_.strategy != strategy::fifo);
   if (options_.detect_races) hb_.reset(new happens_before_state());
   link_blocking_hooks();
 }
 
 void scheduler::enter_lane(std::uint32_t lane) {
   if (hb_) hb_->inline_enter(current_lane_, lane);
+  if (inject_) touched_lanes_.push_back(lane);
   current_lane_ = lane;
 }
 
@@ -223,7 +226,7 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
   msg += body;
   if (options_.choice_bytes.empty())
-    msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
+    msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy, options_.cancel_at_point));
   else
     msg += "  replay: the input bytes are the schedule: run the fuzz target's _replay driver on the input file\n";
   findings_.push_back(finding{kind, std::move(msg), step_, now_});
@@ -306,6 +309,7 @@ void scheduler::loop(Strategy& strategy) {
     operation* op = strategy.take(ready_, source_, choice);
     ++step_;
     current_lane_ = op->lane_;
+    const std::uint32_t step_lane = current_lane_;
     record_step(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
@@ -326,6 +330,8 @@ void scheduler::loop(Strategy& strategy) {
       if (std::int64_t cpu = budget_.finish()) report_slow_step(*this, cpu);
     }
     in_step_ = false;
+    if (inject_ && !stop_) [[unlikely]]
+      visit_cancel_points(step_lane);
   }
   current_lane_ = 0;
 }
@@ -402,6 +408,9 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   r.trace = std::move(trace_);
   r.time_changes = std::move(time_changes_);
   r.trace_parents = std::move(trace_parents_);
+  r.cancellations = std::move(cancellations_);
+  r.cancel_points = points_passed_;
+  r.cancel_at_point = options_.cancel_at_point;
   if (options_.record_trace) {
     r.tasks.reserve(tasks_.size());
     for (std::uint32_t lane = 1; lane <= tasks_.size(); ++lane)

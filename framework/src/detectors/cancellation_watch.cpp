@@ -29,7 +29,10 @@ bool report_ignored_cancellations(scheduler& s) {
     op = at == std::string::npos ? "(not known)" : op.substr(at + 12);
     if (!op.empty() && op.back() == '\n') op.pop_back();
     std::string body = fmt::format("  operation     {}\n", op);
-    body += fmt::format("  requested by  {}({}) at step {}, t=+{}\n", r.by, seconds(r.after), r.step, seconds(r.time));
+    body += fmt::format("  requested by  {}({}) at step {}, t=+{}", r.by, seconds(r.after), r.step, seconds(r.time));
+    if (r.injected_point)
+      body += fmt::format(" (injected at point {}, options::cancel_one_in / cancel_at_point)", r.injected_point);
+    body += "\n";
     body += describe_task(s, r.caller_lane, 0, false);
     s.add_finding(finding_kind::cancellation_ignored,
                   fmt::format("cancellation ignored: an operation awaited under {} by {} neither completed nor "
