@@ -29,6 +29,8 @@ void validate(const options& o) {
   if (o.cancel_one_in == 1) bad("cancel_one_in", "must be 0 (off) or >= 2 (got 1; cancel_at_point injects at one chosen point)");
   if (o.cancel_types == 0 || o.cancel_types > 15)
     bad("cancel_types", fmt::format("must be a non-empty set of simloop::cancel_type_bits (got {})", o.cancel_types));
+  if (o.cancellation_grace.count() < 0)
+    bad("cancellation_grace", fmt::format("must not be negative (got {}ns)", o.cancellation_grace.count()));
   if (static_cast<int>(o.strategy) < 0 || static_cast<int>(o.strategy) > 3) bad("strategy", "is not a simloop::strategy");
 }
 

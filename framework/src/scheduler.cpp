@@ -253,6 +253,17 @@ std::string scheduler::pending_summary() const {
 
 bool scheduler::advance_time() {
   std::chrono::nanoseconds next = timers_.earliest();
+  // cancellation_grace: time must not pass a cancelled operation's grace
+  // unnoticed. The finding is at the grace's end, when it became true.
+  if (!cancels_.empty() && options_.cancellation_grace.count() > 0 && options_.detect_cancellation_ignored) {
+    std::chrono::nanoseconds end = earliest_grace_end();
+    if (end < next) {
+      now_ = end;
+      hash_ = (hash_ ^ static_cast<std::uint64_t>(now_.count())) * 0x100000001b3ULL;
+      report_ignored_cancellations(*this);
+      return false;
+    }
+  }
   if (next > options_.time_limit) {
     add_finding(finding_kind::time_limit,
                 fmt::format("time limit of {} reached before the body finished", format_time(options_.time_limit)),
@@ -278,7 +289,11 @@ void scheduler::loop(Strategy& strategy) {
   while (!stop_) {
     if (ready_.empty()) {
       // The world is idle: a cancellation still unanswered was ignored.
-      if (!cancels_.empty() && options_.detect_cancellation_ignored && report_ignored_cancellations(*this)) break;
+      // With a grace, only when no timer can ever answer it (advance_time
+      // checks the grace itself).
+      if (!cancels_.empty() && options_.detect_cancellation_ignored &&
+          (options_.cancellation_grace.count() == 0 || timers_.empty()) && report_ignored_cancellations(*this))
+        break;
       if (body_done_) break;
       if (timers_.empty()) {
         if (options_.detect_deadlock)

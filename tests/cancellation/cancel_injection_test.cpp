@@ -320,6 +320,7 @@ TEST(CancelInjection, OptionsAreValidated) {
   EXPECT_TRUE(contains(message({.cancel_one_in = 1}), "simloop::options::cancel_one_in must be 0 (off) or >= 2"));
   EXPECT_TRUE(contains(message({.cancel_types = 0}), "simloop::options::cancel_types must be a non-empty set"));
   EXPECT_TRUE(contains(message({.cancel_types = 16}), "simloop::options::cancel_types"));
-  EXPECT_EQ(message({.cancel_one_in = 2, .cancel_at_point = 5}), "");
+  EXPECT_TRUE(contains(message({.cancellation_grace = -1s}), "simloop::options::cancellation_grace must not be negative"));
+  EXPECT_EQ(message({.cancel_one_in = 2, .cancel_at_point = 5, .cancellation_grace = 1s}), "");
   EXPECT_THROW(simloop::simulation({.cancel_one_in = 1}), std::invalid_argument);
 }

@@ -133,9 +133,16 @@ struct options {
   std::chrono::nanoseconds step_cpu_budget = std::chrono::milliseconds(100);
   // cancellation_ignored: an operation cancelled by simloop::timeout (or
   // with_deadline) that neither completed nor acknowledged the cancellation
-  // before the world next went idle (nothing ready). The run stops. Default
-  // true.
+  // before the world next went idle (nothing ready), or, when
+  // cancellation_grace is non-zero, within that much virtual time after the
+  // request. The run stops. Default true.
   bool detect_cancellation_ignored = true;
+  // The virtual time a cancelled operation has to complete. 0 (the default):
+  // until the world next goes idle. Non-zero: a cancellation still
+  // unanswered when virtual time would pass request + grace is reported
+  // (at t = request + grace); an operation that completes exactly then is
+  // in time. Must not be negative.
+  std::chrono::nanoseconds cancellation_grace = std::chrono::nanoseconds(0);
   // Capture return addresses inside each asio::co_spawn onto the simulation
   // (about a microsecond per spawn) so findings can name the spawn site;
   // simloop::spawn names its call site without it. Default true.

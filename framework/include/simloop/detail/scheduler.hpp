@@ -271,6 +271,9 @@ class scheduler {
   // pending has just suspended: an injectable point.
   void visit_cancel_points(std::uint32_t step_lane);
   void inject_cancel(cancel_point& p);
+  // cancellation_grace: the earliest request + grace still unanswered, or
+  // max() when none.
+  std::chrono::nanoseconds earliest_grace_end() const noexcept;
   void destroy_everything() noexcept;
 
  public:
