@@ -31,6 +31,8 @@ void validate(const options& o) {
     bad("cancel_types", fmt::format("must be a non-empty set of simloop::cancel_type_bits (got {})", o.cancel_types));
   if (o.cancellation_grace.count() < 0)
     bad("cancellation_grace", fmt::format("must not be negative (got {}ns)", o.cancellation_grace.count()));
+  if (o.timer_jitter.count() < 0)
+    bad("timer_jitter", fmt::format("must not be negative (got {}ns)", o.timer_jitter.count()));
   if (static_cast<int>(o.strategy) < 0 || static_cast<int>(o.strategy) > 3) bad("strategy", "is not a simloop::strategy");
 }
 

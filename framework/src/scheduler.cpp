@@ -139,6 +139,10 @@ void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
     ready_.push_back(op);
     return;
   }
+  // Timer jitter (options::timer_jitter): late by a chosen 0..1000
+  // thousandths of the jitter; choice 0 is on time.
+  if (options_.timer_jitter.count() > 0 && !op->internal && options_.strategy != strategy::fifo) [[unlikely]]
+    op->deadline += options_.timer_jitter * static_cast<std::int64_t>(decide(jitter_steps + 1)) / jitter_steps;
   owner.link(op);
   timers_.push(op);
 }

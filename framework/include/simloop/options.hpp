@@ -107,6 +107,15 @@ struct options {
   // decision: the schedule is that of a run without it. Default false.
   bool count_cancel_points = false;
 
+  // Timer jitter (time fault): each wait armed on a simloop::timer (sleeps,
+  // timeout deadlines; not the simulated network's own timers) for a future
+  // deadline fires at a strategy-chosen instant in [deadline, deadline +
+  // timer_jitter], in steps of timer_jitter / 1000, as a loaded machine's
+  // timers fire late. A recorded decision per wait (replayed; choice 0 = on
+  // time), never drawn under fifo. timer::expiry() still reports the
+  // deadline asked for. Must not be negative. Default 0 (off).
+  std::chrono::nanoseconds timer_jitter = std::chrono::nanoseconds(0);
+
   // ---- detectors: each is on by default and costs nothing when off ----
   // deadlock: the body cannot finish, nothing is ready and no timer is
   // armed. Off: such a run ends without a finding. Default true.

@@ -266,6 +266,9 @@ class scheduler {
   void enter_lane(std::uint32_t lane);
   void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
+  // options::timer_jitter resolution: a late timer fires k/jitter_steps of
+  // the jitter after its deadline, k in [0, jitter_steps].
+  static constexpr std::int64_t jitter_steps = 1000;
   // End of a step with injection on: every registered operation whose task
   // ran in the step (step_lane, or inline: touched_lanes_) and is still
   // pending has just suspended: an injectable point.
