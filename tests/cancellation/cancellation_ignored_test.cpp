@@ -224,7 +224,8 @@ TEST(CancellationGrace, CorrectProgramsAreSilentWithAGrace) {
     simloop::report r = simloop::explore(eo, []() -> asio::awaitable<void> {
       for (int i = 0; i < 3; ++i) {
         try {
-          co_await simloop::timeout(1s, simloop::sleep_for(2s));
+          auto nap = simloop::sleep_for(2s);
+          co_await simloop::timeout(1s, std::move(nap));
         } catch (const boost::system::system_error&) {
         }
       }
