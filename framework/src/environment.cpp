@@ -73,6 +73,7 @@ environment read_environment() {
   if (auto v = get("SIMLOOP_QUIET")) env.quiet = *v != "0";
   if (auto v = get("SIMLOOP_PROGRESS_MS")) env.progress_ms = parse_u64("SIMLOOP_PROGRESS_MS", *v);
   if (auto v = get("SIMLOOP_CHECK_DETERMINISM")) env.check_determinism = *v != "0";
+  if (auto v = get("SIMLOOP_CANCEL_AT")) env.cancel_at = parse_u64("SIMLOOP_CANCEL_AT", *v);
   return env;
 }
 

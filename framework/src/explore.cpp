@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -92,6 +93,12 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
     throw std::invalid_argument("simloop::explore_options::strategy cannot be replay: replay one run with run_one");
   options opts = eo.base;
   opts.strategy = strat;
+  bool cover = eo.cancel_each_point;
+  if (env.cancel_at) {
+    opts.cancel_at_point = *env.cancel_at;
+    cover = false;
+  }
+  if (env.seed) cover = false;
   if (env.check_determinism || !env.trace_path.empty()) opts.record_trace = true;
   validate(opts);
 
@@ -124,21 +131,46 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   last.seed = first;
   last.strategy = strat;
   last.runs = 0;
-  for (std::uint64_t i = 0; i < runs; ++i) {
-    opts.seed = first + i;
-    last = run_checked(opts, make_body, env.check_determinism);
-    last.runs = done + i + 1;
+  std::uint64_t made = 0;
+  // One run; true when it failed (last is then the report to return).
+  auto attempt = [&](const options& o) {
+    last = run_checked(o, make_body, env.check_determinism);
+    last.runs = done + ++made;
     bool failed = !last.ok();
-    progress.update(i + 1, failed ? 1 : 0);
+    progress.update(std::min(made, runs), failed ? 1 : 0);
     if (failed) {
-      progress.finish(i + 1, 1);
-      if (!regressions.empty()) {
+      progress.finish(std::min(made, runs), 1);
+      // A regression entry is a seed and a strategy: a cancel_at_point run
+      // would not replay from it.
+      if (!regressions.empty() && o.cancel_at_point == 0) {
         std::string error = detail::append_regression(regressions, eo.name, last.seed, last.strategy);
         if (!error.empty()) std::fprintf(stderr, "simloop: warning: regressions: %s\n", error.c_str());
       }
       write_trace(env, last, eo.name);
-      return last;
     }
+    return failed;
+  };
+  std::uint64_t sampled_from = 0;
+  if (cover) {
+    // Each cover run is determined by its own options (seed, strategy,
+    // cancel_at_point): what run 1 learned only decides which runs to make.
+    options o = opts;
+    o.seed = first;
+    o.cancel_one_in = 0;
+    o.cancel_at_point = 0;
+    o.count_cancel_points = true;
+    if (attempt(o)) return last;
+    std::uint64_t points = last.cancel_points;
+    o.count_cancel_points = false;
+    for (std::uint64_t point = 1; point <= points; ++point) {
+      o.cancel_at_point = point;
+      if (attempt(o)) return last;
+    }
+    sampled_from = 1;
+  }
+  for (std::uint64_t i = sampled_from; made < runs; ++i) {
+    opts.seed = first + i;
+    if (attempt(opts)) return last;
   }
   progress.finish(runs, 0);
   if (env.seed) write_trace(env, last, eo.name);

@@ -58,11 +58,13 @@ void set_replay_target(std::string program, std::string gtest_filter) {
   t.filter = std::move(gtest_filter);
 }
 
-std::string replay_command(std::uint64_t seed, simloop::strategy s) {
+std::string replay_command(std::uint64_t seed, simloop::strategy s, std::uint64_t cancel_at_point) {
   auto& t = target();
   std::lock_guard lock(t.mutex);
   if (t.program.empty()) t.program = program_name();
-  std::string line = fmt::format("SIMLOOP_SEED={:#x} SIMLOOP_STRATEGY={} {}", seed, to_string(s), t.program);
+  std::string line = fmt::format("SIMLOOP_SEED={:#x} SIMLOOP_STRATEGY={} ", seed, to_string(s));
+  if (cancel_at_point) line += fmt::format("SIMLOOP_CANCEL_AT={} ", cancel_at_point);
+  line += t.program;
   if (!t.filter.empty()) line += fmt::format(" --gtest_filter={}", t.filter);
   return line;
 }
@@ -73,7 +75,7 @@ bool report::has(finding_kind k) const {
   return false;
 }
 
-std::string report::replay_command() const { return simloop::replay_command(seed, strategy); }
+std::string report::replay_command() const { return simloop::replay_command(seed, strategy, cancel_at_point); }
 
 std::string report::describe() const {
   std::string out;

@@ -26,6 +26,13 @@ void validate(const options& o) {
   if (o.step_cpu_budget.count() < 0)
     bad("step_cpu_budget", fmt::format("must not be negative (got {}ns)", o.step_cpu_budget.count()));
   if (o.pct_steps == 0) bad("pct_steps", "must be positive (got 0)");
+  if (o.cancel_one_in == 1) bad("cancel_one_in", "must be 0 (off) or >= 2 (got 1; cancel_at_point injects at one chosen point)");
+  if (o.cancel_types == 0 || o.cancel_types > 15)
+    bad("cancel_types", fmt::format("must be a non-empty set of simloop::cancel_type_bits (got {})", o.cancel_types));
+  if (o.cancellation_grace.count() < 0)
+    bad("cancellation_grace", fmt::format("must not be negative (got {}ns)", o.cancellation_grace.count()));
+  if (o.timer_jitter.count() < 0)
+    bad("timer_jitter", fmt::format("must not be negative (got {}ns)", o.timer_jitter.count()));
   if (static_cast<int>(o.strategy) < 0 || static_cast<int>(o.strategy) > 3) bad("strategy", "is not a simloop::strategy");
 }
 

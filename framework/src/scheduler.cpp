@@ -97,6 +97,8 @@ scheduler::scheduler(simulation& owner, const options& opts)
       budget_(opts.step_cpu_budget.count()),
       alive_(std::make_shared<scheduler*>(this)) {
   validate(options_);
+  inject_ = options_.cancel_at_point != 0 || options_.count_cancel_points ||
+            (options_.cancel_one_in > 1 && options_.strategy != strategy::fifo);
   link_blocking_hooks();
 }
 
@@ -116,6 +118,7 @@ void scheduler::enter_lane(std::uint32_t lane) {
     hb_->inline_enter(current_lane_, lane);
   else if (options_.detect_races)
     inline_lanes_.emplace_back(current_lane_, lane);
+  if (inject_) touched_lanes_.push_back(lane);
   current_lane_ = lane;
 }
 
@@ -151,6 +154,10 @@ void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
     ready_.push_back(op);
     return;
   }
+  // Timer jitter (options::timer_jitter): late by a chosen 0..1000
+  // thousandths of the jitter; choice 0 is on time.
+  if (options_.timer_jitter.count() > 0 && !op->internal && options_.strategy != strategy::fifo) [[unlikely]]
+    op->deadline += options_.timer_jitter * static_cast<std::int64_t>(decide(jitter_steps + 1)) / jitter_steps;
   owner.link(op);
   timers_.push(op);
 }
@@ -244,7 +251,7 @@ void scheduler::add_finding(finding_kind kind, std::string_view headline, std::s
   std::string msg = fmt::format("simloop: {} ({})\n", headline, position());
   msg += body;
   if (options_.choice_bytes.empty())
-    msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy));
+    msg += fmt::format("  replay: {}\n", replay_command(options_.seed, options_.strategy, options_.cancel_at_point));
   else
     msg += "  replay: the input bytes are the schedule: run the fuzz target's _replay driver on the input file\n";
   findings_.push_back(finding{kind, std::move(msg), step_, now_});
@@ -271,6 +278,17 @@ std::string scheduler::pending_summary() const {
 
 bool scheduler::advance_time() {
   std::chrono::nanoseconds next = timers_.earliest();
+  // cancellation_grace: time must not pass a cancelled operation's grace
+  // unnoticed. The finding is at the grace's end, when it became true.
+  if (!cancels_.empty() && options_.cancellation_grace.count() > 0 && options_.detect_cancellation_ignored) {
+    std::chrono::nanoseconds end = earliest_grace_end();
+    if (end < next) {
+      now_ = end;
+      hash_ = (hash_ ^ static_cast<std::uint64_t>(now_.count())) * 0x100000001b3ULL;
+      report_ignored_cancellations(*this);
+      return false;
+    }
+  }
   if (next > options_.time_limit) {
     add_finding(finding_kind::time_limit,
                 fmt::format("time limit of {} reached before the body finished", format_time(options_.time_limit)),
@@ -296,7 +314,11 @@ void scheduler::loop(Strategy& strategy) {
   while (!stop_) {
     if (ready_.empty()) {
       // The world is idle: a cancellation still unanswered was ignored.
-      if (!cancels_.empty() && options_.detect_cancellation_ignored && report_ignored_cancellations(*this)) break;
+      // With a grace, only when no timer can ever answer it (advance_time
+      // checks the grace itself).
+      if (!cancels_.empty() && options_.detect_cancellation_ignored &&
+          (options_.cancellation_grace.count() == 0 || timers_.empty()) && report_ignored_cancellations(*this))
+        break;
       if (body_done_) break;
       if (timers_.empty()) {
         if (options_.detect_deadlock)
@@ -332,6 +354,7 @@ void scheduler::loop(Strategy& strategy) {
     operation* op = strategy.take(ready_, source_, choice);
     ++step_;
     current_lane_ = op->lane_;
+    const std::uint32_t step_lane = current_lane_;
     record_step(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
@@ -348,6 +371,8 @@ void scheduler::loop(Strategy& strategy) {
       stop_ = true;
     }
     in_step_ = false;
+    if (inject_ && !stop_) [[unlikely]]
+      visit_cancel_points(step_lane);
   }
   if (budget_.enabled()) report_if_slow(budget_.close());
   current_lane_ = 0;
@@ -434,6 +459,9 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   r.trace = std::move(trace_);
   r.time_changes = std::move(time_changes_);
   r.trace_parents = std::move(trace_parents_);
+  r.cancellations = std::move(cancellations_);
+  r.cancel_points = points_passed_;
+  r.cancel_at_point = options_.cancel_at_point;
   if (options_.record_trace) {
     r.tasks.reserve(tasks_.size());
     for (std::uint32_t lane = 1; lane <= tasks_.size(); ++lane)

@@ -35,15 +35,16 @@ auto async_stubborn(asio::any_io_executor ex, simloop::clock::duration d, Token&
 
 int stubborn_line = 0;
 
-asio::awaitable<void> stubborn_request() {
+// Completes after d whatever happens (10s: long after its 1s timeout).
+asio::awaitable<void> stubborn_request(simloop::clock::duration d) {
   auto ex = co_await asio::this_coro::executor;
-  stubborn_line = __LINE__; co_await async_stubborn(ex, 10s, asio::use_awaitable);
+  stubborn_line = __LINE__; co_await async_stubborn(ex, d, asio::use_awaitable);
 }
 
-asio::awaitable<void> stubborn_body() {
+asio::awaitable<void> stubborn_body(simloop::clock::duration d = 10s) {
   bool timed_out = false;
   try {
-    co_await simloop::timeout(1s, stubborn_request());
+    co_await simloop::timeout(1s, stubborn_request(d));
   } catch (const boost::system::system_error& e) {
     timed_out = e.code() == simloop::error::timed_out;
   }
@@ -166,4 +167,70 @@ TEST(CancellationIgnored, TimeoutAroundQueueGetIsSilent) {
     }
     SIMLOOP_ASSERT(got == 7);
   });
+}
+
+// Answers its cancellation late: stubborn_body(3s)'s operation ignores it
+// and completes at t=3s, 2s after timeout(1s) requested it.
+TEST(CancellationGrace, AnswerAfterTwoSecondsIsSilentWithGraceFive) {
+  simloop::simulation sim({.seed = 0x2a, .cancellation_grace = 5s});
+  simloop::report r = sim.run(stubborn_body(3s));
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.virtual_elapsed, 3s);
+}
+
+TEST(CancellationGrace, AnswerExactlyAtTheGraceIsInTime) {
+  simloop::simulation sim({.seed = 0x2a, .cancellation_grace = 2s});
+  simloop::report r = sim.run(stubborn_body(3s));
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(CancellationGrace, AnswerAfterTwoSecondsIsReportedWithGraceOne) {
+  simloop::simulation sim({.seed = 0x2a, .cancellation_grace = 1s});
+  simloop::report r = sim.run(stubborn_body(3s));
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  EXPECT_EQ(r.findings[0].kind, simloop::finding_kind::cancellation_ignored);
+  EXPECT_EQ(r.findings[0].time, 2s);
+  EXPECT_EQ(r.virtual_elapsed, 2s);  // the run stops when the grace runs out
+  const std::string& m = r.findings[0].message;
+  EXPECT_TRUE(contains(m, "simloop: cancellation ignored: an operation awaited under simloop::timeout by task #1 "
+                          "stubborn_body did not complete within 1.000s (options::cancellation_grace) of its "
+                          "cancellation (seed 0x2a, step "));
+  EXPECT_TRUE(contains(m, ", t=+2.000s)\n"));
+  EXPECT_TRUE(contains(m, "  operation     (anonymous namespace)::async_stubborn"));
+  EXPECT_TRUE(contains(m, " at tests/cancellation/cancellation_ignored_test.cpp:" + std::to_string(stubborn_line) +
+                              " (due t=+3.000s)\n"));
+  EXPECT_TRUE(contains(m, "  requested by  simloop::timeout(1.000s) at step "));
+  EXPECT_TRUE(contains(m, ", t=+1.000s\n  grace         options::cancellation_grace = 1.000s: due by t=+2.000s\n"));
+  EXPECT_TRUE(contains(m, "  task #1 stubborn_body   spawned at  simloop::simulation::run (the test body)\n"));
+  EXPECT_TRUE(contains(m, "  replay: SIMLOOP_SEED=0x2a SIMLOOP_STRATEGY=random "));
+}
+
+TEST(CancellationGrace, DefaultIsUntilIdle) {
+  simloop::simulation sim({.seed = 0x2a});
+  simloop::report r = sim.run(stubborn_body(3s));
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  EXPECT_EQ(r.findings[0].time, 1s);
+  EXPECT_TRUE(contains(r.findings[0].message, "before nothing was ready"));
+}
+
+TEST(CancellationGrace, CorrectProgramsAreSilentWithAGrace) {
+  for (auto s : {simloop::strategy::random, simloop::strategy::pct}) {
+    simloop::explore_options eo;
+    eo.runs = 300;
+    eo.strategy = s;
+    eo.use_environment = false;
+    eo.base.cancellation_grace = 1ms;
+    eo.base.cancel_one_in = 3;
+    simloop::report r = simloop::explore(eo, []() -> asio::awaitable<void> {
+      for (int i = 0; i < 3; ++i) {
+        try {
+          auto nap = simloop::sleep_for(2s);
+          co_await simloop::timeout(1s, std::move(nap));
+        } catch (const boost::system::system_error&) {
+        }
+      }
+    });
+    EXPECT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(r.runs, 300u);
+  }
 }

@@ -30,6 +30,16 @@ struct explore_options {
   // to <SIMLOOP_REGRESSIONS>/<its stem>.simloop-regressions) and re-run
   // first by every later exploration. Empty: no regressions file.
   std::string regressions_source = {};
+  // Cover every injectable point (docs/cancellation.md): run 1 (seed
+  // first_seed, no injection) counts the k points its operations under
+  // simloop::timeout / with_deadline pass (report::cancel_points); runs
+  // 2..k+1 replay that seed with options::cancel_at_point = 1..k, each
+  // cancelling exactly one point; the remaining runs (runs - k - 1, seeds
+  // first_seed + 1, ...) sample as usual with base.cancel_one_in. All k + 1
+  // cover runs are made even when runs is smaller. A failing cover run's
+  // replay line carries SIMLOOP_CANCEL_AT. Cover runs are not appended to
+  // the regressions file (it keeps seed and strategy only). Default false.
+  bool cancel_each_point = false;
 };
 
 // Runs make_body() on a fresh simulation for seeds first_seed,
@@ -44,7 +54,8 @@ struct explore_options {
 // slices of the seed range. SIMLOOP_TRACE=file.json writes the failing run
 // (or the SIMLOOP_SEED run) as Chrome trace-event JSON. SIMLOOP_CHECK_DETERMINISM=1
 // runs every seed twice and reports a nondeterminism finding naming the first
-// divergent step. Progress goes to stderr (a live line on a terminal, a line
+// divergent step. SIMLOOP_CANCEL_AT=<i> (with SIMLOOP_SEED) sets
+// options::cancel_at_point: the replay of a cancel_each_point run. Progress goes to stderr (a live line on a terminal, a line
 // every 5 s otherwise, period SIMLOOP_PROGRESS_MS) unless SIMLOOP_QUIET is set;
 // nothing of it reaches a run.
 report explore(explore_options, std::function<boost::asio::awaitable<void>()> make_body);

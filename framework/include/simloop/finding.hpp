@@ -48,6 +48,14 @@ struct trace_time {
   std::chrono::nanoseconds time;
 };
 
+// One injected cancellation (options::cancel_one_in / cancel_at_point).
+struct trace_cancel {
+  std::uint64_t step;    // the step at whose end it was injected
+  std::uint64_t point;   // which injectable point of the run (from 1)
+  std::uint32_t lane;    // the task awaiting the cancelled operation
+  std::uint32_t type;    // the asio::cancellation_type bits emitted
+};
+
 // A task of a run (report::tasks[lane - 1]), for trace export.
 struct trace_task {
   std::uint32_t parent;     // lane that spawned it (0: outside every task)
@@ -72,6 +80,14 @@ struct report {
   // (0: submitted before the first step), and every task of the run.
   std::vector<std::uint64_t> trace_parents;
   std::vector<trace_task> tasks;
+  // Every injected cancellation, in order (kept whether or not
+  // options::record_trace; each is in trace_hash too).
+  std::vector<trace_cancel> cancellations;
+  // Injectable points the run passed (counted when cancellation injection
+  // or options::count_cancel_points is on; 0 otherwise).
+  std::uint64_t cancel_points = 0;
+  // options::cancel_at_point of the run: part of its replay command.
+  std::uint64_t cancel_at_point = 0;
   // explore(): how many runs were made, including this one.
   std::uint64_t runs = 1;
   // explore(): where this run came from when it was not a fresh seed, e.g.
@@ -80,7 +96,8 @@ struct report {
 
   bool ok() const { return findings.empty(); }
   bool has(finding_kind k) const;
-  // "SIMLOOP_SEED=0x2a SIMLOOP_STRATEGY=pct ./binary --gtest_filter=S.N"
+  // "SIMLOOP_SEED=0x2a SIMLOOP_STRATEGY=pct ./binary --gtest_filter=S.N",
+  // with SIMLOOP_CANCEL_AT=i when cancel_at_point is set.
   std::string replay_command() const;
   // Every finding's message, separated by blank lines.
   std::string describe() const;
@@ -89,6 +106,6 @@ struct report {
 // The program and test names that replay lines print. simloop reads the
 // program name from the process; the gtest glue sets the filter.
 void set_replay_target(std::string program, std::string gtest_filter);
-std::string replay_command(std::uint64_t seed, simloop::strategy);
+std::string replay_command(std::uint64_t seed, simloop::strategy, std::uint64_t cancel_at_point = 0);
 
 }  // namespace simloop

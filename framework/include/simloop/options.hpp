@@ -20,6 +20,15 @@ enum class strategy {
 
 std::string_view to_string(strategy) noexcept;
 
+// Bits of options::cancel_types: the cancellation types an injected
+// cancellation may carry.
+enum cancel_type_bits : unsigned {
+  inject_all = 1,       // terminal | partial | total: what a deadline's `||` emits
+  inject_terminal = 2,  // asio::cancellation_type::terminal only
+  inject_partial = 4,   // partial only
+  inject_total = 8,     // total only
+};
+
 // One run is fully determined by these fields: nothing else (no earlier run,
 // no wall clock) changes what a run does.
 struct options {
@@ -69,6 +78,44 @@ struct options {
   // issue asks for about 200.
   std::uint32_t delay_one_in = 0;
 
+  // Cancellation injection (docs/cancellation.md): each time an operation
+  // awaited under simloop::timeout / with_deadline suspends (an "injectable
+  // point": the operation has started, has not completed, and its deadline
+  // has not fired), with probability 1/cancel_one_in the deadline fires right
+  // there: the `||` cancels the operation as a real deadline would (it
+  // completes with operation_aborted, the caller sees timed_out). A recorded
+  // decision (replayed; choice 0 = no injection), never drawn under fifo.
+  // 0: off, nothing is watched and no decision is drawn. 1 is rejected (use
+  // cancel_at_point). Default 0 (off).
+  std::uint32_t cancel_one_in = 0;
+  // Which cancellation types an injection may carry: a bit set of
+  // cancel_type_bits; with more than one, the type is a recorded decision
+  // too (choice 0 = the first allowed bit). Default inject_all, what a real
+  // deadline emits. Types without terminal are filtered out by a coroutine's
+  // default cancellation filter (asio::enable_terminal_cancellation): use
+  // them to test operations that widen their filter. An operation may ignore
+  // such a type: if it then succeeds, the timeout returns its result as if
+  // the deadline had not fired, and cancellation_ignored does not watch it.
+  unsigned cancel_types = inject_all;
+  // Non-zero: inject exactly at the cancel_at_point-th injectable point of the
+  // run (counted from 1) and nowhere else; cancel_one_in is then ignored.
+  // explore_options::cancel_each_point sets it per run; SIMLOOP_CANCEL_AT
+  // replays such a run. Default 0 (none).
+  std::uint64_t cancel_at_point = 0;
+  // Count the injectable points of the run in report::cancel_points without
+  // injecting (they are counted whenever injection is on, too). Draws no
+  // decision: the schedule is that of a run without it. Default false.
+  bool count_cancel_points = false;
+
+  // Timer jitter (time fault): each wait armed on a simloop::timer (sleeps,
+  // timeout deadlines; not the simulated network's own timers) for a future
+  // deadline fires at a strategy-chosen instant in [deadline, deadline +
+  // timer_jitter], in steps of timer_jitter / 1000, as a loaded machine's
+  // timers fire late. A recorded decision per wait (replayed; choice 0 = on
+  // time), never drawn under fifo. timer::expiry() still reports the
+  // deadline asked for. Must not be negative. Default 0 (off).
+  std::chrono::nanoseconds timer_jitter = std::chrono::nanoseconds(0);
+
   // ---- detectors: each is on by default and costs nothing when off ----
   // deadlock: the body cannot finish, nothing is ready and no timer is
   // armed. Off: such a run ends without a finding. Default true.
@@ -98,9 +145,16 @@ struct options {
   std::chrono::nanoseconds step_cpu_budget = std::chrono::milliseconds(100);
   // cancellation_ignored: an operation cancelled by simloop::timeout (or
   // with_deadline) that neither completed nor acknowledged the cancellation
-  // before the world next went idle (nothing ready). The run stops. Default
-  // true.
+  // before the world next went idle (nothing ready), or, when
+  // cancellation_grace is non-zero, within that much virtual time after the
+  // request. The run stops. Default true.
   bool detect_cancellation_ignored = true;
+  // The virtual time a cancelled operation has to complete. 0 (the default):
+  // until the world next goes idle. Non-zero: a cancellation still
+  // unanswered when virtual time would pass request + grace is reported
+  // (at t = request + grace); an operation that completes exactly then is
+  // in time. Must not be negative.
+  std::chrono::nanoseconds cancellation_grace = std::chrono::nanoseconds(0);
   // Findings name each task's spawn site. asio::co_spawn onto
   // any_io_executor, the simulation's executor or the simulation itself, and
   // simloop::spawn onto any executor, pass their caller's file:line for

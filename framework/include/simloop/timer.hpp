@@ -250,6 +250,13 @@ class basic_timer {
   template <class>
   friend class basic_timer;
 
+ public:
+  // simloop-internal: the scheduler-visible part (its pending waits), for
+  // cancellation injection, which fires a timeout's deadline early.
+  detail::timer_state& detail_state() noexcept { return state_; }
+
+ private:
+
   Executor ex_;
   detail::scheduler* sched_ = nullptr;
   std::weak_ptr<detail::scheduler*> alive_;

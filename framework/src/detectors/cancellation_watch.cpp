@@ -1,11 +1,14 @@
 // cancellation_ignored: a cancellation emitted on a pending operation (by
 // simloop::timeout / with_deadline) that was still unanswered when the world
-// went idle. The scheduler keeps the requests (scheduler::cancel_requested);
-// this file turns the leftovers into findings.
+// went idle, or after options::cancellation_grace of virtual time. The
+// scheduler keeps the requests (scheduler::cancel_requested); this file
+// turns the leftovers into findings.
 #include <simloop/detail/scheduler.hpp>
 #include <simloop/detail/task_report.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace simloop::detail {
 
@@ -18,10 +21,22 @@ std::string seconds(std::chrono::nanoseconds t) {
 
 }  // namespace
 
+std::chrono::nanoseconds scheduler::earliest_grace_end() const noexcept {
+  auto end = std::chrono::nanoseconds::max();
+  for (const auto& r : cancels_) end = std::min(end, r.time + options_.cancellation_grace);
+  return end;
+}
+
 bool report_ignored_cancellations(scheduler& s) {
   // Copy: add_finding must not see the list change under it.
   std::vector<scheduler::cancel_request> pending = s.cancel_requests();
+  // With a grace, the requests whose grace ran out (all of them when the
+  // world is idle for good: then none can be answered any more).
+  auto grace = s.opts().cancellation_grace;
+  bool any_expired = false;
+  for (const auto& r : pending) any_expired |= grace.count() > 0 && r.time + grace <= s.now();
   for (const auto& r : pending) {
+    if (any_expired && r.time + grace > s.now()) continue;
     // The operation's own wait site: the "waiting on" line of the task that
     // awaits it (the `||` operand simloop::timeout spawned).
     std::string op = describe_task(s, r.lane);
@@ -29,13 +44,23 @@ bool report_ignored_cancellations(scheduler& s) {
     op = at == std::string::npos ? "(not known)" : op.substr(at + 12);
     if (!op.empty() && op.back() == '\n') op.pop_back();
     std::string body = fmt::format("  operation     {}\n", op);
-    body += fmt::format("  requested by  {}({}) at step {}, t=+{}\n", r.by, seconds(r.after), r.step, seconds(r.time));
+    body += fmt::format("  requested by  {}({}) at step {}, t=+{}", r.by, seconds(r.after), r.step, seconds(r.time));
+    if (r.injected_point)
+      body += fmt::format(" (injected at point {}, options::cancel_one_in / cancel_at_point)", r.injected_point);
+    body += "\n";
+    if (grace.count() > 0)
+      body += fmt::format("  grace         options::cancellation_grace = {}: due by t=+{}\n", seconds(grace),
+                          seconds(r.time + grace));
     body += describe_task(s, r.caller_lane, 0, false);
-    s.add_finding(finding_kind::cancellation_ignored,
-                  fmt::format("cancellation ignored: an operation awaited under {} by {} neither completed nor "
-                              "acknowledged its cancellation before nothing was ready",
-                              r.by, task_label(s, r.caller_lane)),
-                  body);
+    std::string headline =
+        any_expired
+            ? fmt::format("cancellation ignored: an operation awaited under {} by {} did not complete within "
+                          "{} (options::cancellation_grace) of its cancellation",
+                          r.by, task_label(s, r.caller_lane), seconds(grace))
+            : fmt::format("cancellation ignored: an operation awaited under {} by {} neither completed nor "
+                          "acknowledged its cancellation before nothing was ready",
+                          r.by, task_label(s, r.caller_lane));
+    s.add_finding(finding_kind::cancellation_ignored, headline, body);
   }
   return true;
 }

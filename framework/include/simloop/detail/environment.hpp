@@ -20,6 +20,7 @@ struct environment {
   bool quiet = false;                         // SIMLOOP_QUIET (any value but 0)
   std::optional<std::uint64_t> progress_ms;   // SIMLOOP_PROGRESS_MS=<n>: progress line period
   bool check_determinism = false;             // SIMLOOP_CHECK_DETERMINISM=1
+  std::optional<std::uint64_t> cancel_at;     // SIMLOOP_CANCEL_AT=<n>: options::cancel_at_point
 };
 
 // Reads and validates every SIMLOOP_* variable. A malformed value throws

@@ -196,6 +196,8 @@ class scheduler {
     std::chrono::nanoseconds time;
     const char* by;      // "timeout(1.000s)"-style origin, static text
     std::chrono::nanoseconds after;  // the timeout's duration
+    std::uint64_t injected_point = 0;  // non-zero: cancellation injection fired the deadline
+    std::uint32_t injected_type = 0;   // asio::cancellation_type bits it emitted
   };
   void cancel_requested(const cancel_request& r) { cancels_.push_back(r); }
   void cancel_done(const void* key) noexcept {
@@ -206,6 +208,37 @@ class scheduler {
       }
   }
   const std::vector<cancel_request>& cancel_requests() const noexcept { return cancels_; }
+
+  // ---- cancellation injection (src/cancel_injection.cpp) ----------------
+
+  // One simloop::timeout / with_deadline whose operation may be cancelled by
+  // injection. Registered (by the timeout, on its stack) only while
+  // injecting() and unregistered before it goes away.
+  struct cancel_point {
+    // The task awaiting the operation; 0 until the operation's coroutine
+    // first ran. A co_spawned coroutine cancelled before that terminates the
+    // process (ASIO-FACTS), so nothing is injected before.
+    std::uint32_t op_lane = 0;
+    // The operation completed or the deadline fired: no more points.
+    bool settled = false;
+    // The deadline timer's pending wait is what an injection fires.
+    timer_state* deadline = nullptr;
+    // Set when injected: the asio::cancellation_type bits the `||` emits
+    // instead of `all`, and which point of the run it was.
+    std::uint32_t injected_type = 0;
+    std::uint64_t injected_point = 0;
+  };
+  // Whether timeouts must register: injection (cancel_one_in,
+  // cancel_at_point) or point counting is on. Fixed for the run.
+  bool injecting() const noexcept { return inject_; }
+  void add_cancel_point(cancel_point* p) { cancel_points_.push_back(p); }
+  void remove_cancel_point(cancel_point* p) noexcept {
+    for (std::size_t i = 0; i < cancel_points_.size(); ++i)
+      if (cancel_points_[i] == p) {
+        cancel_points_.erase(cancel_points_.begin() + static_cast<std::ptrdiff_t>(i));
+        return;
+      }
+  }
 
   // ---- findings -----------------------------------------------------------
 
@@ -243,6 +276,17 @@ class scheduler {
   bool advance_time();
   // The step just measured used cpu_ns of CPU time over the budget (0: not over).
   void report_if_slow(std::int64_t cpu_ns);
+  // options::timer_jitter resolution: a late timer fires k/jitter_steps of
+  // the jitter after its deadline, k in [0, jitter_steps].
+  static constexpr std::int64_t jitter_steps = 1000;
+  // End of a step with injection on: every registered operation whose task
+  // ran in the step (step_lane, or inline: touched_lanes_) and is still
+  // pending has just suspended: an injectable point.
+  void visit_cancel_points(std::uint32_t step_lane);
+  void inject_cancel(cancel_point& p);
+  // cancellation_grace: the earliest request + grace still unanswered, or
+  // max() when none.
+  std::chrono::nanoseconds earliest_grace_end() const noexcept;
   void destroy_everything() noexcept;
 
  public:
@@ -272,6 +316,11 @@ class scheduler {
   void* teardown_ctx_ = nullptr;
 
   std::vector<cancel_request> cancels_;
+  bool inject_ = false;
+  std::vector<cancel_point*> cancel_points_;
+  std::vector<std::uint32_t> touched_lanes_;
+  std::uint64_t points_passed_ = 0;
+  std::vector<trace_cancel> cancellations_;
   std::chrono::nanoseconds now_{0};
   std::uint64_t step_ = 0;
   std::uint32_t current_lane_ = 0;
