@@ -217,7 +217,18 @@ std::uint32_t scheduler::on_task_start(void* frame) {
   return lane;
 }
 
-void scheduler::on_task_end(std::uint32_t lane) noexcept { tasks_.finish(lane, tearing_down_); }
+void scheduler::on_task_end(std::uint32_t lane) noexcept {
+  // A step that ends its task is measured now, while the finding can still
+  // name the task; the rest of the step is measured on from here.
+  if (in_step_ && budget_.enabled() && !tearing_down_) {
+    try {
+      report_if_slow(budget_.close());
+    } catch (...) {
+    }
+    budget_.open();
+  }
+  tasks_.finish(lane, tearing_down_);
+}
 
 std::size_t scheduler::destroy_if(bool (*pred)(void*, const operation*), void* ctx) {
   std::vector<operation*> doomed;

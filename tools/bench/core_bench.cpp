@@ -144,7 +144,8 @@ void Runs_Small(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-// The same with every detector off: what the detectors cost a small run.
+// The same with every detector off: what the detectors cost a small run
+// (tools/bench/detectors_bench measures each detector on its own).
 void Runs_SmallDetectorsOff(benchmark::State& state) {
   std::uint64_t seed = 0;
   for (auto _ : state) {
@@ -165,19 +166,6 @@ void Runs_SmallDetectorsOff(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(Runs_SmallDetectorsOff);
-// Every detector on except the spawn-site backtraces (simloop::spawn names
-// its call site without one).
-void Runs_SmallNoSpawnBacktraces(benchmark::State& state) {
-  std::uint64_t seed = 0;
-  for (auto _ : state) {
-    simloop::simulation sim({.seed = seed++, .strategy = simloop::strategy::random, .record_trace = false,
-                             .capture_spawn_sites = false});
-    auto r = sim.run(two_tasks());
-    benchmark::DoNotOptimize(r.trace_hash);
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(Runs_SmallNoSpawnBacktraces);
 // Races off only.
 void Runs_SmallRacesOff(benchmark::State& state) {
   std::uint64_t seed = 0;
