@@ -12,6 +12,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "virtual_hour.hpp"
+
 #include <memory>
 
 namespace {
@@ -189,25 +191,8 @@ BENCHMARK(Runs_Small);
 BENCHMARK(Runs_SmallConstructOnly);
 
 // --- virtual time: N tasks each sleeping an hour in 10 s steps --------------
-void virtual_hour(benchmark::State& state, bool races) {
-  const int tasks = static_cast<int>(state.range(0));
-  for (auto _ : state) {
-    simloop::simulation sim({.strategy = simloop::strategy::fifo, .record_trace = false, .detect_races = races});
-    auto r = sim.run([tasks]() -> asio::awaitable<void> {
-      auto ex = co_await asio::this_coro::executor;
-      simloop::task_group g(ex);
-      for (int i = 0; i < tasks; ++i)
-        g.spawn([]() -> asio::awaitable<void> {
-          for (int s = 0; s < 360; ++s) co_await simloop::sleep_for(10s);
-        }());
-      co_await g.async_wait(asio::use_awaitable);
-    }());
-    if (!r.ok() || r.virtual_elapsed != 1h) state.SkipWithError("run failed");
-  }
-  state.SetItemsProcessed(state.iterations() * tasks * 360);
-}
-void Timers_VirtualHour(benchmark::State& s) { virtual_hour(s, true); }
-void Timers_VirtualHour_RacesOff(benchmark::State& s) { virtual_hour(s, false); }
+void Timers_VirtualHour(benchmark::State& s) { simloop_bench::virtual_hour(s, {}); }
+void Timers_VirtualHour_RacesOff(benchmark::State& s) { simloop_bench::virtual_hour(s, {.detect_races = false}); }
 BENCHMARK(Timers_VirtualHour)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(Timers_VirtualHour_RacesOff)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 

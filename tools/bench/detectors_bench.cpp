@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "virtual_hour.hpp"
+
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -150,26 +152,8 @@ BENCHMARK(Steps_Only)->ArgsProduct({{1}, benchmark::CreateDenseRange(0, detector
 
 // ---- virtual time: N tasks each sleeping an hour in 10 s steps --------------
 
-void virtual_hour(benchmark::State& state, simloop::options o) {
-  const int tasks = static_cast<int>(state.range(0));
-  o.strategy = simloop::strategy::fifo;
-  for (auto _ : state) {
-    simloop::simulation sim(o);
-    auto r = sim.run([tasks]() -> asio::awaitable<void> {
-      auto ex = co_await asio::this_coro::executor;
-      simloop::task_group g(ex);
-      for (int i = 0; i < tasks; ++i)
-        g.spawn([]() -> asio::awaitable<void> {
-          for (int s = 0; s < 360; ++s) co_await simloop::sleep_for(10s);
-        }());
-      co_await g.async_wait(asio::use_awaitable);
-    }());
-    if (!r.ok() || r.virtual_elapsed != 1h) state.SkipWithError("run failed");
-  }
-  state.SetItemsProcessed(state.iterations() * tasks * 360);
-}
-void Timers_AllOn(benchmark::State& s) { virtual_hour(s, all_on()); }
-void Timers_AllOff(benchmark::State& s) { virtual_hour(s, all_off()); }
+void Timers_AllOn(benchmark::State& s) { simloop_bench::virtual_hour(s, all_on()); }
+void Timers_AllOff(benchmark::State& s) { simloop_bench::virtual_hour(s, all_off()); }
 BENCHMARK(Timers_AllOn)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(Timers_AllOff)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
