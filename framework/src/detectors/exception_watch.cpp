@@ -113,15 +113,15 @@ std::string readable_type(const std::type_info& t) {
 
 }  // namespace
 
-void watch_exception(const std::exception_ptr&) noexcept { ++tl_watch.watching; }
+void watch_exception() noexcept { ++tl_watch.watching; }
 
 void task_frame::check_exception_kept() noexcept {
   std::exception_ptr e = std::move(ended_with_);
   watch_state& w = tl_watch;
   const void* object = object_of(e);
-  auto seen = std::find(w.rethrown.begin(), w.rethrown.end(), object);
-  bool rethrown = seen != w.rethrown.end();
-  w.rethrown.erase(std::remove(w.rethrown.begin(), w.rethrown.end(), object), w.rethrown.end());
+  auto kept = std::remove(w.rethrown.begin(), w.rethrown.end(), object);
+  bool rethrown = kept != w.rethrown.end();
+  w.rethrown.erase(kept, w.rethrown.end());
   if (w.watching > 0 && --w.watching == 0) w.rethrown.clear();
   // `e` is now the only reference simloop holds: more means the handler
   // (or a handler still to run) kept one.

@@ -77,7 +77,7 @@ void task_frame::on_exception(std::exception_ptr e) noexcept {
   if (!sched_ || !sched_->opts().detect_unobserved_exceptions) return;
   if (sched_->stopping() || sched_->tearing_down() || is_run_aborted(e)) return;
   if (stateless_handler_) {
-    watch_exception(e);
+    watch_exception();
     ended_with_ = std::move(e);
     return;
   }

@@ -146,8 +146,6 @@ class task_frame : public entry_frame_base {
   }
   // An exception left the task's coroutine.
   void on_exception(std::exception_ptr e) noexcept;
-  bool stateless_handler() const noexcept { return stateless_handler_; }
-  const std::type_info& handler_type() const noexcept { return *handler_type_; }
 
  private:
   any_executor& thread_executor() noexcept;

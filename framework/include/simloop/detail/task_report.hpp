@@ -35,7 +35,7 @@ std::string exception_summary(std::exception_ptr);
 // An exception ended a task whose completion handler is stateless: from now
 // until the handler has run, std::rethrow_exception of it is noted
 // (detectors/exception_watch.cpp).
-void watch_exception(const std::exception_ptr&) noexcept;
+void watch_exception() noexcept;
 // A step used more CPU time than options::step_cpu_budget.
 void report_slow_step(scheduler&, std::int64_t cpu_ns);
 // Defined next to the libc hooks: calling it from the scheduler links the
