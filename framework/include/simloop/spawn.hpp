@@ -14,9 +14,9 @@ namespace simloop {
 //
 //   simloop::spawn(ex, heartbeat(), asio::detached);
 //
-// Plain asio::co_spawn does the same onto any_io_executor and
-// simloop::executor (detail/co_spawn_site.hpp); simloop::spawn also does it
-// for any other executor type (a strand, say).
+// Plain asio::co_spawn does the same onto any_io_executor, simloop::executor
+// and the simulation (detail/co_spawn_site.hpp); simloop::spawn accepts any
+// executor type (tasks exist only on a simulation's executors).
 template <class Executor, class T, class AwaitableExecutor, class CompletionToken>
 auto spawn(const Executor& ex, boost::asio::awaitable<T, AwaitableExecutor> a, CompletionToken&& token,
            detail::source_site site = detail::source_site::current()) {
