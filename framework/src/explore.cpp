@@ -115,6 +115,7 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
       options o = opts;
       o.seed = e.seed;
       o.strategy = e.strategy;
+      o.cancel_at_point = e.cancel_at_point;
       report r = run_checked(o, make_body, env.check_determinism);
       r.runs = ++done;
       if (!r.ok()) {
@@ -140,10 +141,11 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
     progress.update(std::min(made, runs), failed ? 1 : 0);
     if (failed) {
       progress.finish(std::min(made, runs), 1);
-      // A regression entry is a seed and a strategy: a cancel_at_point run
-      // would not replay from it.
-      if (!regressions.empty() && o.cancel_at_point == 0) {
-        std::string error = detail::append_regression(regressions, eo.name, last.seed, last.strategy);
+      // A cover run (cancel_at_point) replays only with its point: the
+      // entry keeps it.
+      if (!regressions.empty()) {
+        std::string error =
+            detail::append_regression(regressions, eo.name, last.seed, last.strategy, o.cancel_at_point);
         if (!error.empty()) std::fprintf(stderr, "simloop: warning: regressions: %s\n", error.c_str());
       }
       write_trace(env, last, eo.name);

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::string_view header =
     "# simloop regressions: seeds that failed; re-run first by later runs.\n"
-    "# <test> seed=<0xhex> strategy=<fifo|random|pct>\n";
+    "# <test> seed=<0xhex> strategy=<fifo|random|pct> [cancel_at=<n>]\n";
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -29,22 +29,29 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// "Suite.Name seed=0x2a strategy=pct" -> name and entry; false if malformed.
+// "Suite.Name seed=0x2a strategy=pct [cancel_at=3]" -> name and entry;
+// false if malformed.
 bool parse_line(std::string_view text, std::string& name, regression_entry& e) {
   std::istringstream in{std::string(text)};
-  std::string seed, strat, extra;
-  if (!(in >> name >> seed >> strat) || (in >> extra)) return false;
+  std::string seed, strat, cancel_at, extra;
+  if (!(in >> name >> seed >> strat)) return false;
+  if (in >> cancel_at && (cancel_at.rfind("cancel_at=", 0) != 0 || (in >> extra))) return false;
   if (seed.rfind("seed=", 0) != 0 || strat.rfind("strategy=", 0) != 0) return false;
   try {
     e.seed = parse_u64("seed", seed.substr(5));
     e.strategy = parse_strategy("strategy", strat.substr(9));
+    if (!cancel_at.empty()) {
+      e.cancel_at_point = parse_u64("cancel_at", cancel_at.substr(10));
+      if (e.cancel_at_point == 0) return false;
+    }
   } catch (const std::invalid_argument&) {
     return false;
   }
   return true;
 }
 
-std::string entry_line(std::string_view name, std::uint64_t seed, simloop::strategy s) {
+std::string entry_line(std::string_view name, std::uint64_t seed, simloop::strategy s, std::uint64_t cancel_at) {
+  if (cancel_at != 0) return fmt::format("{} seed={:#x} strategy={} cancel_at={}\n", name, seed, to_string(s), cancel_at);
   return fmt::format("{} seed={:#x} strategy={}\n", name, seed, to_string(s));
 }
 
@@ -78,21 +85,22 @@ std::vector<regression_entry> load_regressions(const std::string& path, std::str
     if (!parse_line(text, entry_name, e)) {
       warnings += fmt::format(
           "simloop: warning: {}:{}: malformed regression entry '{}' ignored (expected '<test> seed=<0xhex> "
-          "strategy=<fifo|random|pct>')\n",
+          "strategy=<fifo|random|pct> [cancel_at=<n>]')\n",
           path, number, trim(raw));
       continue;
     }
     if (entry_name != name) continue;
     bool seen = false;
-    for (const auto& o : out) seen = seen || (o.seed == e.seed && o.strategy == e.strategy);
+    for (const auto& o : out)
+      seen = seen || (o.seed == e.seed && o.strategy == e.strategy && o.cancel_at_point == e.cancel_at_point);
     if (!seen) out.push_back(e);
   }
   return out;
 }
 
 std::string append_regression(const std::string& path, std::string_view name, std::uint64_t seed,
-                              simloop::strategy s) {
-  std::string line = entry_line(name, seed, s);
+                              simloop::strategy s, std::uint64_t cancel_at_point) {
+  std::string line = entry_line(name, seed, s, cancel_at_point);
   {
     std::ifstream in(path);
     std::string existing;

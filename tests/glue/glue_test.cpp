@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 
 // SIMLOOP_TEST under gtest_discover_tests and gtest_main.
 SIMLOOP_TEST(GlueSimloopTest, CorrectCounterPassesEverySeed) { co_await glue_test::atomic_counter(3); }
@@ -57,10 +58,37 @@ TEST(RegressionsFile, LoadKeepsOrderSkipsOtherTestsAndDuplicates) {
   EXPECT_EQ(entries[1].strategy, simloop::strategy::fifo);
   EXPECT_EQ(warnings, "simloop: warning: " + path +
                           ":7: malformed regression entry 'A.B seed=0x9' ignored (expected '<test> seed=<0xhex> "
-                          "strategy=<fifo|random|pct>')\n");
+                          "strategy=<fifo|random|pct> [cancel_at=<n>]')\n");
   std::string none;
   EXPECT_TRUE(simloop::detail::load_regressions(dir + "/absent", "A.B", none).empty());
   EXPECT_EQ(none, "");
+}
+
+TEST(RegressionsFile, CancelAtIsPartOfAnEntry) {
+  auto dir = glue_test::fresh_dir("regr-cancel-at");
+  std::string path = dir + "/x.simloop-regressions";
+  EXPECT_EQ(simloop::detail::append_regression(path, "A.B", 0, simloop::strategy::pct, 3), "");
+  EXPECT_EQ(simloop::detail::append_regression(path, "A.B", 0, simloop::strategy::pct), "");
+  EXPECT_EQ(simloop::detail::append_regression(path, "A.B", 0, simloop::strategy::pct, 3), "");  // already there
+  { std::ofstream(path, std::ios::app) << "A.B seed=0x1 strategy=pct cancel_at=0\nA.B seed=0x1 strategy=pct at=2\n"; }
+  std::string file;
+  {
+    std::ifstream in(path);
+    file.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(file.find("A.B seed=0x0 strategy=pct cancel_at=3\nA.B seed=0x0 strategy=pct\n"), std::string::npos)
+      << file;
+  std::string warnings;
+  auto entries = simloop::detail::load_regressions(path, "A.B", warnings);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].cancel_at_point, 3u);
+  EXPECT_EQ(entries[1].cancel_at_point, 0u);
+  // cancel_at=0 (no point) and an unknown field are malformed.
+  EXPECT_NE(warnings.find(":5: malformed regression entry 'A.B seed=0x1 strategy=pct cancel_at=0'"),
+            std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find(":6: malformed regression entry 'A.B seed=0x1 strategy=pct at=2'"), std::string::npos)
+      << warnings;
 }
 
 TEST(RegressionsFile, ExploreRerunsAnEntryFirst) {

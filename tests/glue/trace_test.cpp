@@ -4,6 +4,7 @@
 #include "trace_file.hpp"
 
 #include <simloop/chrome_trace.hpp>
+#include <simloop/timeout.hpp>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,34 @@ TEST(ChromeTrace, VirtualTimeIsTheTimeAxis) {
   EXPECT_EQ(t.steps.back().t_ns, 2'500'000'000u);
   std::string text = simloop::chrome_trace_json(r);
   EXPECT_NE(text.find("\"ts\":2500000.000"), std::string::npos) << text;
+}
+
+TEST(ChromeTrace, InjectedCancellationsAreInstantEvents) {
+  // A 1s sleep under a 10s timeout: cancel_at_point = 1 fires the deadline
+  // at the sleep's first suspension.
+  bool timed_out = false;
+  simloop::report r = simloop::run_one({.seed = 3, .strategy = simloop::strategy::random, .cancel_at_point = 1},
+                                       [&]() -> asio::awaitable<void> {
+                                         try {
+                                           auto nap = simloop::sleep_for(std::chrono::seconds(1));
+                                           co_await simloop::timeout(std::chrono::seconds(10), std::move(nap));
+                                         } catch (const boost::system::system_error&) {
+                                           timed_out = true;
+                                         }
+                                       });
+  ASSERT_TRUE(r.ok()) << r.describe();
+  ASSERT_TRUE(timed_out);
+  ASSERT_EQ(r.cancellations.size(), 1u);
+  std::string text = simloop::chrome_trace_json(r, "Glue.Cancel");
+  EXPECT_NE(text.find("\"name\":\"injected cancellation (all)\",\"cat\":\"cancellation\""), std::string::npos) << text;
+  auto t = simloop::tools::parse_trace(json::parse(text));
+  EXPECT_TRUE(t.findings.empty());
+  ASSERT_EQ(t.cancellations.size(), 1u);
+  EXPECT_EQ(t.cancellations[0].point, 1u);
+  EXPECT_EQ(t.cancellations[0].type, "all");
+  EXPECT_EQ(t.cancellations[0].step, r.cancellations[0].step);
+  EXPECT_EQ(t.cancellations[0].lane, r.cancellations[0].lane);
+  EXPECT_EQ(t.cancellations[0].t_ns, 0u);  // injected before any time passed
 }
 
 TEST(ChromeTrace, PythonJsonAcceptsIt) {

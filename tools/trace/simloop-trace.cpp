@@ -66,7 +66,7 @@ void show(const trace_file& t) {
   }
 
   fmt::print("\ntimeline (indented by task)\n");
-  std::size_t next_finding = 0;
+  std::size_t next_finding = 0, next_cancel = 0;
   std::uint64_t last_t = ~std::uint64_t{0};
   for (const auto& s : t.steps) {
     std::string when = s.t_ns == last_t ? std::string(10, ' ') : vtime(s.t_ns);
@@ -79,6 +79,11 @@ void show(const trace_file& t) {
     }
     fmt::print("  {:>10}  step {:>6}  {}{}{}{}\n", when, s.number, indent, task_name(t, s.lane),
                s.choice ? fmt::format(" [pick {}]", s.choice) : std::string(), cause);
+    while (next_cancel < t.cancellations.size() && t.cancellations[next_cancel].step == s.number) {
+      const auto& c = t.cancellations[next_cancel++];
+      fmt::print("  {:>10}  ~~~ cancellation ({}) injected at point {} into {}\n", "", c.type, c.point,
+                 task_name(t, c.lane));
+    }
     while (next_finding < t.findings.size() && t.findings[next_finding].step == s.number) {
       fmt::print("  {:>10}  !!! {} finding\n", "", t.findings[next_finding].kind);
       ++next_finding;

@@ -36,6 +36,11 @@ struct trace_file {
   std::map<std::uint64_t, task> tasks;  // by lane
   std::vector<step> steps;              // in step order
   std::vector<finding> findings;
+  struct cancellation {
+    std::uint64_t step = 0, t_ns = 0, point = 0, lane = 0;
+    std::string type;  // "all", "terminal", ...
+  };
+  std::vector<cancellation> cancellations;  // injected, in order
 };
 
 namespace detail {
@@ -106,6 +111,15 @@ inline trace_file parse_trace(const json::value& doc) {
         throw trace_error("not a simloop trace: " + where + " is step " + std::to_string(s.number) + ", expected " +
                           std::to_string(t.steps.size() + 1));
       t.steps.push_back(s);
+    } else if (ph == "i" && e.find("cat") && e.find("cat")->text == "cancellation") {
+      const json::value& args = member(e, "args", where);
+      trace_file::cancellation c;
+      c.step = u64(args, "step", where + ".args");
+      c.t_ns = u64(args, "t_ns", where + ".args");
+      c.point = u64(args, "point", where + ".args");
+      c.type = str(args, "type", where + ".args");
+      c.lane = u64(e, "tid", where);
+      t.cancellations.push_back(c);
     } else if (ph == "i") {
       const json::value& args = member(e, "args", where);
       trace_file::finding f;
