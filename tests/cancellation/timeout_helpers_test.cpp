@@ -114,3 +114,45 @@ TEST(TimeoutHelpers, RetryWithExponentialBackoffTakesExactlyTheSumOfDelays) {
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(r.virtual_elapsed, 1500ms);
 }
+
+namespace {
+
+// Notes whether cancellation had been emitted on it by the time its timer's
+// completion resumed it.
+asio::awaitable<int> answer_after(std::chrono::nanoseconds d, bool& cancelled_meanwhile) {
+  co_await simloop::sleep_for(d);
+  auto state = co_await asio::this_coro::cancellation_state;
+  cancelled_meanwhile = state.cancelled() != asio::cancellation_type::none;
+  co_return 42;
+}
+
+}  // namespace
+
+TEST(TimeoutHelpers, OperationThatCompletedDespiteTheDeadlineKeepsItsResult) {
+  // The operation's timer and the deadline expire at the same instant: which
+  // completion runs first is the strategy's choice. When the deadline's runs
+  // first, its cancellation reaches an operation whose completion is already
+  // queued (as Asio leaves a timer handler that was due with success): the
+  // operation did its work, so its result comes back, never timed_out.
+  int deadline_first = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    int got = 0;
+    bool timed_out = false, cancelled_meanwhile = false;
+    simloop::report r = simloop::run_one({.seed = seed, .strategy = simloop::strategy::random},
+                                         [&]() -> asio::awaitable<void> {
+                                           try {
+                                             auto op = answer_after(1s, cancelled_meanwhile);
+                                             got = co_await simloop::timeout(1s, std::move(op));
+                                           } catch (const boost::system::system_error&) {
+                                             timed_out = true;
+                                           }
+                                         });
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_FALSE(timed_out) << "seed " << seed;
+    EXPECT_EQ(got, 42) << "seed " << seed;
+    if (cancelled_meanwhile) ++deadline_first;
+  }
+  // The race really went both ways.
+  EXPECT_GT(deadline_first, 20);
+  EXPECT_LT(deadline_first, 180);
+}

@@ -76,14 +76,6 @@ struct cancel_watch {
       sched->cancel_done(this);
     }
   }
-  // An injected cancellation without the terminal bit (options::cancel_types)
-  // is one a real deadline never sends, and a coroutine's default filter
-  // drops it. An operation that then succeeds ignored it, as it may: its
-  // result stands, as if the deadline had not fired. (An operation that
-  // accepted it and failed, e.g. with operation_aborted, timed out.)
-  bool ignored_injection() const noexcept {
-    return point.injected_type != 0 && !terminal_bit(point.injected_type) && !error;
-  }
   static bool terminal_bit(std::uint32_t type) noexcept {
     return (type & static_cast<std::uint32_t>(boost::asio::cancellation_type::terminal)) != 0;
   }
@@ -167,15 +159,18 @@ boost::asio::awaitable<T> race_deadline(boost::asio::awaitable<T> op, Deadline& 
     // As operator||: the first to finish without an exception won.
     bool deadline_won = order[0] == 1 ? !deadline_ex : (op_ex && !deadline_ex);
     if (op_ex && deadline_ex) throw boost::asio::multiple_exceptions(order[0] == 0 ? op_ex : deadline_ex);
-    // The deadline won: whatever the cancelled op ended with (usually
-    // operation_aborted) is its acknowledgment; the caller sees timed_out.
-    if (deadline_won && !w.ignored_injection()) throw boost::system::system_error(error::timed_out);
+    // The deadline won and the op ended early: whatever it ended with
+    // (usually operation_aborted) acknowledges the cancellation; the caller
+    // sees timed_out. An op that still succeeded (its completion was on its
+    // way when the cancellation came, or it ignored a type without terminal)
+    // did its work: its result stands, as asyncio.wait_for returns it.
+    if (deadline_won && w.error) throw boost::system::system_error(error::timed_out);
     if (w.error) std::rethrow_exception(w.error);
   } else {
     auto [order, op_ex, value, deadline_ex] = co_await std::move(race);
     bool deadline_won = order[0] == 1 ? !deadline_ex : (op_ex && !deadline_ex);
     if (op_ex && deadline_ex) throw boost::asio::multiple_exceptions(order[0] == 0 ? op_ex : deadline_ex);
-    if (deadline_won && !w.ignored_injection()) throw boost::system::system_error(error::timed_out);
+    if (deadline_won && w.error) throw boost::system::system_error(error::timed_out);
     if (w.error) std::rethrow_exception(w.error);
     co_return std::move(*value);
   }
@@ -188,7 +183,10 @@ boost::asio::awaitable<T> race_deadline(boost::asio::awaitable<T> op, Deadline& 
 // which includes terminal) and awaited until it has completed, then
 // boost::system::system_error(simloop::error::timed_out) is thrown. If op
 // completes first the timer is cancelled and op's result (or exception) is
-// returned.
+// returned. So is the result of an op that completed successfully although
+// the deadline had fired (its completion was already on its way, as a timer
+// that expired but whose handler had not run yet): timed_out means the op
+// did not do its work.
 //
 // It is Asio's `op || timer.async_wait()` idiom with the timer's side turned
 // into an error. On a simulation it waits in virtual time (simloop::timer); on
