@@ -12,7 +12,9 @@ clock::time_point clock::now() {
     throw std::logic_error(
         "simloop::clock::now() called while no simulation is running on this thread; "
         "use simulation::now() outside run()");
-  return time_point(s->now());
+  // The clock of the running task's host (the simulated network's clock
+  // skew); the simulation's own clock everywhere else.
+  return time_point(s->local_now());
 }
 
 }  // namespace simloop

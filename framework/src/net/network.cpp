@@ -60,6 +60,7 @@ host& network::add_host(std::string name, asio::ip::address address) {
   }
   auto id = static_cast<std::uint32_t>(hosts_.size() + 1);
   hosts_.push_back(host(*this, id, std::move(name), address));
+  draw_clock_skew(hosts_.back());
   return hosts_.back();
 }
 

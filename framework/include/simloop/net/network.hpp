@@ -73,6 +73,21 @@ struct fault_options {
   bool random_faults = false;
   std::uint64_t fault_one_in = 1000;
   std::chrono::nanoseconds max_fault_duration = std::chrono::seconds(2);
+  // Random clock skew (off by default): each host's clock gets an offset
+  // drawn in [-max_clock_offset, +max_clock_offset] (1 us steps) and a drift
+  // in [-max_clock_drift_ppm, +max_clock_drift_ppm], recorded decisions
+  // (choice 0: no skew), drawn for every host when set_faults() is called
+  // and for every host added after.
+  std::chrono::nanoseconds max_clock_offset = std::chrono::nanoseconds(0);
+  std::uint32_t max_clock_drift_ppm = 0;
+};
+
+// How a host's clock differs from the simulation's: at simulation time t it
+// reads offset + t + t * drift_ppm / 1e6. simloop::clock::now(), timer
+// expiries and sleeps in the host's tasks use it.
+struct clock_skew {
+  std::chrono::nanoseconds offset = std::chrono::nanoseconds(0);
+  std::int32_t drift_ppm = 0;  // > -1,000,000
 };
 
 // Owned by the simulation (simulation::network()).
@@ -104,7 +119,8 @@ class network {
   // The link from -> to (one direction).
   void set_link(const host& from, const host& to, const link_options& o);
   const link_options& link(std::uint32_t from, std::uint32_t to) const noexcept;
-  void set_faults(const fault_options& f) { faults_ = f; }
+  // Also draws random clock skew for every host (fault_options::max_clock_*).
+  void set_faults(const fault_options& f);
   const fault_options& faults() const noexcept { return faults_; }
 
   // ---- faults (each is logged in events()) ----
@@ -135,6 +151,16 @@ class network {
   // Boots a crashed host again: boot() is spawned on the host's executor.
   void restart(host&, std::function<asio::awaitable<void>()> boot);
 
+  // ---- clock skew (off by default) ----
+  // From now on the host's clock reads offset + t + t * drift / 1e6 at
+  // simulation time t: simloop::clock::now() in its tasks, and the deadlines
+  // of the timers and sleeps they arm, are on that clock. A steady clock's
+  // offset shows only where times cross hosts (a lease expiry sent to a
+  // peer); a drift makes every duration on the host longer or shorter.
+  // Waits already armed keep their deadline. Logged in events().
+  void skew_clock(const host& h, clock_skew skew);
+  clock_skew clock_of(const host& h) const noexcept;
+
   // A line per fault, "t=+1.000s step 12: partition a <-> b", in order. Not
   // a finding: a log to read next to the trace.
   const std::vector<std::string>& events() const noexcept { return events_; }
@@ -156,6 +182,7 @@ class network {
 
  private:
   void destroy_tasks_of(std::uint32_t host_id);
+  void draw_clock_skew(const host& h);
 
   simulation& sim_;
   std::deque<host> hosts_;  // stable addresses; insertion order; id = index + 1
