@@ -81,6 +81,10 @@ bool is_run_aborted(std::exception_ptr e) noexcept {
 
 scheduler* current_scheduler() noexcept { return tl_current; }
 
+void note_fired_wait_done() noexcept {
+  if (tl_current) tl_current->fired_wait_done();
+}
+
 std::string format_time(std::chrono::nanoseconds t) {
   auto ns = t.count();
   return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
@@ -99,6 +103,7 @@ scheduler::scheduler(simulation& owner, const options& opts)
   validate(options_);
   inject_ = options_.cancel_at_point != 0 || options_.count_cancel_points ||
             (options_.cancel_one_in > 1 && options_.strategy != strategy::fifo);
+  count_fired_ = options_.delay_one_in > 1 && options_.strategy != strategy::fifo;
   link_blocking_hooks();
 }
 
@@ -143,7 +148,37 @@ scheduler::~scheduler() {
   destroy_everything();
 }
 
+void scheduler::set_host_clock(std::uint32_t host, host_clock c) {
+  if (c.drift_ppm <= -1'000'000) throw std::invalid_argument("simloop: a host clock's drift must be > -1,000,000 ppm");
+  if (host_clocks_.size() <= host) host_clocks_.resize(host + 1);
+  host_clocks_[host] = c;
+}
+
+std::chrono::nanoseconds scheduler::local_now_slow(std::uint32_t lane) const noexcept {
+  std::uint32_t host = lane != 0 && lane <= tasks_.size() ? tasks_[lane].host : 0;
+  host_clock c = clock_of(host);
+  __int128 t = now_.count();
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(c.offset.count() + t + t * c.drift_ppm / 1'000'000));
+}
+
+std::chrono::nanoseconds scheduler::to_simulation_time(std::chrono::nanoseconds local, std::uint32_t lane) const noexcept {
+  std::uint32_t host = lane != 0 && lane <= tasks_.size() ? tasks_[lane].host : 0;
+  host_clock c = clock_of(host);
+  if (c.offset.count() == 0 && c.drift_ppm == 0) return local;
+  // The least t with offset + t + t * drift / 1e6 >= local.
+  __int128 num = (static_cast<__int128>(local.count()) - c.offset.count()) * 1'000'000;
+  __int128 den = 1'000'000 + c.drift_ppm;
+  __int128 t = num / den;
+  if (t * den < num) ++t;
+  while (c.offset.count() + t + t * c.drift_ppm / 1'000'000 < local.count()) ++t;
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(t));
+}
+
 void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
+  // The deadline was read on the arming task's clock; the network's own
+  // waits (delivery, faults) are in simulation time.
+  if (!host_clocks_.empty() && !op->internal) [[unlikely]]
+    op->deadline = to_simulation_time(op->deadline, current_lane_);
   op->lane_ = lane ? lane : current_lane_;
   op->armed_lane = current_lane_;
   op->parent_step_ = step_;
@@ -209,6 +244,8 @@ std::uint64_t scheduler::decide(std::uint64_t n) {
 
 std::uint32_t scheduler::on_task_start(void* frame) {
   std::uint32_t lane = tasks_.spawn(frame, current_lane_, step_);
+  if (expected_signal_) [[unlikely]]
+    register_task_point(lane);
   if (spawning_body_) {
     body_lane_ = lane;
     spawning_body_ = false;
@@ -315,6 +352,10 @@ bool scheduler::advance_time() {
     wait_op* op = timers_.pop();
     op->owner->unlink(op);
     op->ec = {};
+    if (count_fired_) {
+      op->fired = true;
+      ++fired_ready_;
+    }
     ready_.push_back(op);
   }
   return true;
@@ -344,8 +385,11 @@ void scheduler::loop(Strategy& strategy) {
     // Delay injection (options::delay_one_in): now and then a step is slow
     // and the next timer deadline passes before the ready steps run. A
     // recorded decision; the default pick 0 (fifo, replay past the end) never
-    // injects.
-    if (options_.delay_one_in > 1 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
+    // injects. Never while a wait that virtual time made ready is still to
+    // run: the jump would put the waits due at a later deadline beside it
+    // and let them run first, which no event loop does (its timer queue
+    // hands out expired waits in deadline order).
+    if (count_fired_ && fired_ready_ == 0 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
         decide(options_.delay_one_in) == options_.delay_one_in - 1) {
       if (!advance_time()) break;
     }

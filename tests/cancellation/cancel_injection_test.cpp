@@ -8,7 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support.hpp"
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -16,6 +21,8 @@
 using namespace std::chrono_literals;
 
 namespace {
+
+using cancellation_test::contains;
 
 constexpr int items = 3;
 
@@ -75,12 +82,10 @@ simloop::explore_options explore_opts(simloop::strategy s, std::uint64_t runs, s
   eo.strategy = s;
   eo.use_environment = false;
   eo.base.cancel_one_in = one_in;
+  // These tests are about the timeout around each item: the task group's
+  // children are no targets here (task_injection_test.cpp covers them).
+  eo.base.cancel_targets = simloop::cancel_timeouts;
   return eo;
-}
-
-testing::AssertionResult contains(const std::string& text, std::string_view part) {
-  if (text.find(part) != std::string::npos) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "expected to find\n[" << part << "]\nin\n[" << text << "]";
 }
 
 }  // namespace
@@ -101,7 +106,7 @@ TEST(CancelInjection, FixedWorkerPassesOverThousandSeeds) {
   for (auto s : {simloop::strategy::random, simloop::strategy::pct}) {
     std::uint64_t injected_runs = 0;
     for (std::uint64_t seed = 0; seed < 1000; ++seed) {
-      simloop::report r = simloop::run_one({.seed = seed, .strategy = s, .cancel_one_in = 4}, fixed);
+      simloop::report r = simloop::run_one({.seed = seed, .strategy = s, .cancel_one_in = 4, .cancel_targets = simloop::cancel_timeouts}, fixed);
       // ok(): no assertion, no leak, no deadlock, no cancellation_ignored.
       ASSERT_TRUE(r.ok()) << simloop::to_string(s) << " seed " << seed << ":\n" << r.describe();
       if (!r.cancellations.empty()) ++injected_runs;
@@ -122,14 +127,14 @@ TEST(CancelInjection, NeverFoundWithInjectionOff) {
 
 TEST(CancelInjection, NeverUnderFifo) {
   for (std::uint64_t seed = 0; seed < 100; ++seed) {
-    simloop::report r = simloop::run_one({.seed = seed, .strategy = simloop::strategy::fifo, .cancel_one_in = 2}, buggy);
+    simloop::report r = simloop::run_one({.seed = seed, .strategy = simloop::strategy::fifo, .cancel_one_in = 2, .cancel_targets = simloop::cancel_timeouts}, buggy);
     EXPECT_TRUE(r.ok()) << r.describe();
     EXPECT_TRUE(r.cancellations.empty());
   }
 }
 
 TEST(CancelInjection, CoverEveryPointFindsTheDropAtRunTwo) {
-  simloop::report learn = simloop::run_one({.seed = 0, .strategy = simloop::strategy::pct, .count_cancel_points = true}, buggy);
+  simloop::report learn = simloop::run_one({.seed = 0, .strategy = simloop::strategy::pct, .cancel_targets = simloop::cancel_timeouts, .count_cancel_points = true}, buggy);
   ASSERT_TRUE(learn.ok()) << learn.describe();
   EXPECT_EQ(learn.cancel_points, static_cast<std::uint64_t>(items));  // one suspension per item's slow step
   EXPECT_TRUE(learn.cancellations.empty());
@@ -169,14 +174,14 @@ TEST(CancelInjection, FailingRunReplaysFromChoicesAndFromItsSeed) {
   ASSERT_FALSE(found.cancellations.empty());
 
   simloop::report from_choices = simloop::run_one(
-      {.strategy = simloop::strategy::replay, .choices = found.choices, .cancel_one_in = 4}, buggy);
+      {.strategy = simloop::strategy::replay, .choices = found.choices, .cancel_one_in = 4, .cancel_targets = simloop::cancel_timeouts}, buggy);
   ASSERT_FALSE(from_choices.ok());
   EXPECT_EQ(from_choices.trace_hash, found.trace_hash);
   EXPECT_EQ(from_choices.steps, found.steps);
   EXPECT_EQ(from_choices.cancellations.size(), found.cancellations.size());
 
   simloop::report from_seed =
-      simloop::run_one({.seed = found.seed, .strategy = simloop::strategy::random, .cancel_one_in = 4}, buggy);
+      simloop::run_one({.seed = found.seed, .strategy = simloop::strategy::random, .cancel_one_in = 4, .cancel_targets = simloop::cancel_timeouts}, buggy);
   EXPECT_EQ(from_seed.trace_hash, found.trace_hash);
   ASSERT_EQ(from_seed.findings.size(), 1u);
   EXPECT_EQ(from_seed.findings[0].message, found.findings[0].message);
@@ -209,14 +214,47 @@ TEST(CancelInjection, CoverRunReplaysFromItsReplayLine) {
   EXPECT_EQ(again.findings[0].message, found.findings[0].message);
 }
 
+TEST(CancelInjection, CoverRunFailureIsARegressionEntryWithItsPoint) {
+  std::string dir = ::testing::TempDir() + "simloop-cover-regressions";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string source = dir + "/cover_test.cpp";
+  simloop::explore_options eo = explore_opts(simloop::strategy::pct, 1000, 0);
+  eo.cancel_each_point = true;
+  eo.name = "Cover.Drop";
+  eo.regressions_source = source;
+  simloop::report found = simloop::explore(eo, buggy);
+  ASSERT_FALSE(found.ok());
+  ASSERT_EQ(found.cancel_at_point, 1u);
+  std::string file;
+  {
+    std::ifstream in(dir + "/cover_test.simloop-regressions");
+    file.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_TRUE(contains(file, "Cover.Drop seed=0x0 strategy=pct cancel_at=1\n"));
+
+  // The next exploration, even one that no longer covers points, re-runs the
+  // entry first with its point: the same failing run, found at run 1.
+  simloop::explore_options later = explore_opts(simloop::strategy::pct, 1000, 0);
+  later.name = "Cover.Drop";
+  later.regressions_source = source;
+  simloop::report again = simloop::explore(later, buggy);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.runs, 1u);
+  EXPECT_EQ(again.cancel_at_point, 1u);
+  EXPECT_EQ(again.trace_hash, found.trace_hash);
+  EXPECT_TRUE(contains(again.note, "cover_test.simloop-regressions:3"));
+  EXPECT_EQ(again.findings[0].message, found.findings[0].message);
+}
+
 TEST(CancelInjection, OffDrawsNoExtraChoices) {
   for (auto s : {simloop::strategy::random, simloop::strategy::pct}) {
     for (std::uint64_t seed = 0; seed < 100; ++seed) {
       simloop::report off = simloop::run_one({.seed = seed, .strategy = s}, fixed);
       // Counting points registers every timeout but can never inject.
-      simloop::report counted = simloop::run_one({.seed = seed, .strategy = s, .count_cancel_points = true}, fixed);
+      simloop::report counted = simloop::run_one({.seed = seed, .strategy = s, .cancel_targets = simloop::cancel_timeouts, .count_cancel_points = true}, fixed);
       // An injection point that is never reached.
-      simloop::report unreachable = simloop::run_one({.seed = seed, .strategy = s, .cancel_at_point = 1000}, fixed);
+      simloop::report unreachable = simloop::run_one({.seed = seed, .strategy = s, .cancel_targets = simloop::cancel_timeouts, .cancel_at_point = 1000}, fixed);
       EXPECT_EQ(off.choices, counted.choices);
       EXPECT_EQ(off.choices, unreachable.choices);
       EXPECT_EQ(off.trace_hash, counted.trace_hash);
@@ -224,7 +262,7 @@ TEST(CancelInjection, OffDrawsNoExtraChoices) {
       EXPECT_EQ(off.cancel_points, 0u);
       EXPECT_EQ(counted.cancel_points, static_cast<std::uint64_t>(items));
       // On, every point draws a decision (which shifts the later picks).
-      simloop::report on = simloop::run_one({.seed = seed, .strategy = s, .cancel_one_in = 1'000'000}, fixed);
+      simloop::report on = simloop::run_one({.seed = seed, .strategy = s, .cancel_one_in = 1'000'000, .cancel_targets = simloop::cancel_timeouts}, fixed);
       EXPECT_EQ(on.cancel_points, static_cast<std::uint64_t>(items));
       EXPECT_NE(on.trace_hash, off.trace_hash);
     }
@@ -244,7 +282,7 @@ asio::awaitable<void> observed_sleep(boost::system::error_code& seen) {
 }
 
 simloop::report run_injected_at_first_point(unsigned types, boost::system::error_code& seen, bool& timed_out) {
-  return simloop::run_one({.strategy = simloop::strategy::fifo, .cancel_types = types, .cancel_at_point = 1},
+  return simloop::run_one({.strategy = simloop::strategy::fifo, .cancel_types = types, .cancel_targets = simloop::cancel_timeouts, .cancel_at_point = 1},
                           [&]() -> asio::awaitable<void> {
                             try {
                               auto op = observed_sleep(seen);
@@ -296,12 +334,12 @@ TEST(CancelInjection, TypeIsARecordedChoice) {
   using ct = asio::cancellation_type;
   std::map<std::uint32_t, bool> types_seen;
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
-    simloop::options o{.seed = seed, .cancel_one_in = 2, .cancel_types = every};
+    simloop::options o{.seed = seed, .cancel_one_in = 2, .cancel_types = every, .cancel_targets = simloop::cancel_timeouts};
     simloop::report r = simloop::run_one(o, fixed);
     EXPECT_TRUE(r.ok()) << r.describe();
     for (const auto& c : r.cancellations) types_seen[c.type] = true;
     simloop::report replayed = simloop::run_one(
-        {.strategy = simloop::strategy::replay, .choices = r.choices, .cancel_one_in = 2, .cancel_types = every}, fixed);
+        {.strategy = simloop::strategy::replay, .choices = r.choices, .cancel_one_in = 2, .cancel_types = every, .cancel_targets = simloop::cancel_timeouts}, fixed);
     EXPECT_EQ(replayed.trace_hash, r.trace_hash);
   }
   for (ct t : {ct::all, ct::terminal, ct::partial, ct::total})

@@ -238,9 +238,20 @@ TEST(Determinism, ReplayPastTheEndOfTheListTakesTheDefaultPick) {
   // An empty list is FIFO: every decision is 0.
   simloop::options o;
   o.strategy = simloop::strategy::replay;
-  auto replayed = run_three(o);
   auto fifo = run_three(seeded(0, simloop::strategy::fifo));
-  EXPECT_EQ(replayed.trace_hash, fifo.trace_hash);
+  // The same steps in the same order. (A replay also draws the delay
+  // decisions a random or pct run drew, all 0 here; fifo draws none, and
+  // decisions are part of the hash.)
+  auto replayed = run_three(o);
+  ASSERT_EQ(replayed.trace.size(), fifo.trace.size());
+  for (std::size_t i = 0; i < fifo.trace.size(); ++i) {
+    EXPECT_EQ(replayed.trace[i].lane, fifo.trace[i].lane) << "step " << i + 1;
+    EXPECT_EQ(replayed.trace[i].choice, 0u) << "step " << i + 1;
+  }
+  EXPECT_EQ(replayed.virtual_elapsed, fifo.virtual_elapsed);
+  // Without delay injection nothing else is drawn: the very same run.
+  o.delay_one_in = 0;
+  EXPECT_EQ(run_three(o).trace_hash, fifo.trace_hash);
 }
 
 // ---- across processes ----------------------------------------------------------------------

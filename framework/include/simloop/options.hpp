@@ -29,6 +29,17 @@ enum cancel_type_bits : unsigned {
   inject_total = 8,     // total only
 };
 
+// Bits of options::cancel_targets: what cancellation injection may cancel.
+enum cancel_target_bits : unsigned {
+  // The operation awaited under simloop::timeout / with_deadline: its
+  // deadline fires early.
+  cancel_timeouts = 1,
+  // A task co_spawned with a completion handler bound to a cancellation slot
+  // (simloop::task_group children; asio::bind_cancellation_slot(sig.slot(),
+  // ...) of the user's): the slot's signal is emitted, as its owner would.
+  cancel_tasks = 2,
+};
+
 // One run is fully determined by these fields: nothing else (no earlier run,
 // no wall clock) changes what a run does.
 struct options {
@@ -73,10 +84,15 @@ struct options {
   // although steps are ready, firing the due timers into the ready set, as a
   // slow step or a descheduled thread would. Reaches bugs where a timer fires
   // "before" already-runnable work (a timeout beating an initialisation).
-  // A recorded decision (replayed); never injects under fifo. 0 or 1: off.
-  // Default 0 (off) until the existing suites are checked with it on; the
-  // issue asks for about 200.
-  std::uint32_t delay_one_in = 0;
+  // No jump while a wait that virtual time made ready has yet to run (waits
+  // due at different deadlines never swap places, as in a real event loop).
+  // A recorded decision (replayed); never injects under fifo (and replay
+  // past the end of its list takes the default: none). 0 or 1: off.
+  // Default 200: rare enough that a run of a few hundred steps is mostly
+  // on time, frequent enough that an exploration of a thousand seeds jumps
+  // ahead at most points. A test that asserts exact virtual times under
+  // random or pct sets it to 0.
+  std::uint32_t delay_one_in = 200;
 
   // Cancellation injection (docs/cancellation.md): each time an operation
   // awaited under simloop::timeout / with_deadline suspends (an "injectable
@@ -97,6 +113,18 @@ struct options {
   // such a type: if it then succeeds, the timeout returns its result as if
   // the deadline had not fired, and cancellation_ignored does not watch it.
   unsigned cancel_types = inject_all;
+  // What injection may cancel: a bit set of cancel_target_bits. Default both.
+  // cancel_tasks: each time a task spawned with a bound cancellation slot
+  // suspends (after its first step; spawns of library code on the user's
+  // behalf, the operands of || and &&, gather's children and timeout's own
+  // race, are not targets: their owners cancel them as a whole), an
+  // injection emits the chosen type on the slot's signal in a step of that
+  // task, as the signal's owner (a task group whose sibling failed, a
+  // shutdown) would. Only spawns through simloop's co_spawn overloads (onto
+  // any_io_executor, simloop::executor or the simulation) and
+  // simloop::spawn are seen. The cancellation_ignored detector watches only
+  // timeouts.
+  unsigned cancel_targets = cancel_timeouts | cancel_tasks;
   // Non-zero: inject exactly at the cancel_at_point-th injectable point of the
   // run (counted from 1) and nowhere else; cancel_one_in is then ignored.
   // explore_options::cancel_each_point sets it per run; SIMLOOP_CANCEL_AT

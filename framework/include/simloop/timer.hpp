@@ -40,6 +40,8 @@ struct wait_op_impl final : wait_op {
 
   static void do_complete(operation* base, bool invoke) {
     auto* self = static_cast<wait_op_impl*>(base);
+    if (self->fired) [[unlikely]]
+      note_fired_wait_done();
     op_pool* pool = self->pool_;
     auto slot = boost::asio::get_associated_cancellation_slot(self->handler_);
     if (slot.is_connected()) slot.clear();
@@ -108,7 +110,7 @@ class basic_timer {
   }
   basic_timer(const executor_type& ex, const duration& d) : ex_(ex) {
     attach();
-    state_.expiry = sched_->now() + d;
+    state_.expiry = sched_->local_now() + d;
   }
   template <class ExecutionContext>
     requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
@@ -160,7 +162,7 @@ class basic_timer {
   }
   std::size_t expires_after(const duration& d) {
     std::size_t n = live().cancel_all(state_, static_cast<std::size_t>(-1));
-    state_.expiry = sched_->now() + d;
+    state_.expiry = sched_->local_now() + d;
     return n;
   }
 

@@ -19,6 +19,7 @@ using boost::system::error_code;
 
 void event_op::do_complete(sd::operation* base, bool invoke) {
   auto* self = static_cast<event_op*>(base);
+  if (self->fired) sd::note_fired_wait_done();
   sd::op_pool* pool = self->pool_;
   bool run = invoke && !self->ec;
   if (run) self->fn(self);

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <simloop/detail/frame_info.hpp>
+#include <simloop/detail/spawn_slot.hpp>
 #include <simloop/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -52,9 +54,17 @@ struct sited_initiation {
   template <class Handler, class F>
   void operator()(Handler&& handler, F&& f) const {
     pending_spawn_site() = site;
+    // Cancellation injection into tasks with a bound slot: only a connected
+    // slot costs a call, and that call does nothing unless the running
+    // simulation injects into tasks.
+    auto slot = boost::asio::get_associated_cancellation_slot(handler);
     struct clear {
-      ~clear() { pending_spawn_site() = {}; }
-    } guard;
+      bool expecting;
+      ~clear() {
+        pending_spawn_site() = {};
+        if (expecting) end_spawn_signal();
+      }
+    } guard{slot.is_connected() && expect_spawn_signal(slot, site.file)};
     inner(std::forward<Handler>(handler), std::forward<F>(f));
   }
 };

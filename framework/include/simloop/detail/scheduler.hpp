@@ -132,9 +132,35 @@ class scheduler {
 
   std::chrono::nanoseconds now() const noexcept { return now_; }
 
-  // Arm a wait at op->deadline; a deadline not in the future completes at
-  // once (through the ready set, never inline).
+  // ---- per-host clocks (the simulated network's clock skew) -------------
+
+  // A host's clock reads offset + t + t * drift_ppm / 1e6 at simulation
+  // time t (drift_ppm > -1'000'000).
+  struct host_clock {
+    std::chrono::nanoseconds offset{0};
+    std::int32_t drift_ppm = 0;
+  };
+  void set_host_clock(std::uint32_t host, host_clock c);
+  host_clock clock_of(std::uint32_t host) const noexcept {
+    return host < host_clocks_.size() ? host_clocks_[host] : host_clock{};
+  }
+  // The time as the clock of the task on `lane` (its host's clock; lane 0
+  // and tasks of no host: the simulation's) reads it now.
+  std::chrono::nanoseconds local_now(std::uint32_t lane) const noexcept {
+    if (host_clocks_.empty()) [[likely]]
+      return now_;
+    return local_now_slow(lane);
+  }
+  std::chrono::nanoseconds local_now() const noexcept { return local_now(current_lane_); }
+
+  // Arm a wait at op->deadline, a time on the clock of the task arming it
+  // (converted to simulation time when its host's clock is skewed); a
+  // deadline not in the future completes at once (through the ready set,
+  // never inline).
   void arm(wait_op* op, timer_state& owner, std::uint32_t lane);
+  // A wait made ready by virtual time (wait_op::fired) ran or was
+  // destroyed: its completion calls this.
+  void fired_wait_done() noexcept { --fired_ready_; }
   // Complete one pending wait with ec (operation_aborted).
   void cancel_wait(wait_op* op, boost::system::error_code ec);
   std::size_t cancel_all(timer_state& t, std::size_t max);
@@ -229,8 +255,16 @@ class scheduler {
     std::uint64_t injected_point = 0;
   };
   // Whether timeouts must register: injection (cancel_one_in,
-  // cancel_at_point) or point counting is on. Fixed for the run.
-  bool injecting() const noexcept { return inject_; }
+  // cancel_at_point) or point counting is on, and options::cancel_targets
+  // has cancel_timeouts. Fixed for the run.
+  bool injecting() const noexcept { return inject_ && (options_.cancel_targets & cancel_timeouts) != 0; }
+  // Whether spawned tasks with a bound cancellation slot are targets
+  // (cancel_tasks).
+  bool injecting_into_tasks() const noexcept { return inject_ && (options_.cancel_targets & cancel_tasks) != 0; }
+  // The co_spawn being initiated on this thread binds its handler to the
+  // cancellation signal `signal` (an asio::cancellation_signal): the task it
+  // starts next (on_task_start) becomes a target. Null clears it.
+  void expect_task_signal(void* signal) noexcept { expected_signal_ = signal; }
   void add_cancel_point(cancel_point* p) { cancel_points_.push_back(p); }
   void remove_cancel_point(cancel_point* p) noexcept {
     for (std::size_t i = 0; i < cancel_points_.size(); ++i)
@@ -284,6 +318,23 @@ class scheduler {
   // pending has just suspended: an injectable point.
   void visit_cancel_points(std::uint32_t step_lane);
   void inject_cancel(cancel_point& p);
+  // A task spawned with a bound cancellation slot (options::cancel_targets
+  // cancel_tasks): an injection emits on `signal` while it still holds the
+  // handler co_spawn installed (`handler`) and the task is alive.
+  struct task_cancel_point {
+    std::uint32_t lane;
+    void* signal;   // asio::cancellation_signal*
+    void* handler;  // the cancellation handler installed in it at the spawn
+  };
+  void register_task_point(std::uint32_t lane) noexcept;
+  // One injectable point passed: counts it and decides whether to inject.
+  bool should_inject_here();
+  bool ran_in_step(std::uint32_t lane, std::uint32_t step_lane) const noexcept;
+  void visit_task_points(std::uint32_t step_lane);
+  void inject_into_task(const task_cancel_point& p);
+  // The cancellation type of an injection: a recorded decision among
+  // options::cancel_types.
+  std::uint32_t pick_cancel_type();
   // cancellation_grace: the earliest request + grace still unanswered, or
   // max() when none.
   std::chrono::nanoseconds earliest_grace_end() const noexcept;
@@ -315,9 +366,17 @@ class scheduler {
   std::size_t (*teardown_hook_)(void*) = nullptr;
   void* teardown_ctx_ = nullptr;
 
+  std::chrono::nanoseconds local_now_slow(std::uint32_t lane) const noexcept;
+  // Simulation time at which the clock of `lane`'s host first reads `local`.
+  std::chrono::nanoseconds to_simulation_time(std::chrono::nanoseconds local, std::uint32_t lane) const noexcept;
+  std::vector<host_clock> host_clocks_;  // by host id; empty while no clock is skewed
+
   std::vector<cancel_request> cancels_;
   bool inject_ = false;
   std::vector<cancel_point*> cancel_points_;
+  std::vector<task_cancel_point> task_points_;
+  void* expected_signal_ = nullptr;
+  bool injection_step_ = false;  // this step emits an injected cancellation
   std::vector<std::uint32_t> touched_lanes_;
   std::uint64_t points_passed_ = 0;
   std::vector<trace_cancel> cancellations_;
@@ -330,6 +389,10 @@ class scheduler {
   bool ran_ = false;
   bool tearing_down_ = false;
   bool body_done_ = false;
+  // Waits made ready by virtual time that have not run yet (counted only
+  // while delay injection is possible: count_fired_).
+  std::size_t fired_ready_ = 0;
+  bool count_fired_ = false;
   bool spawning_body_ = false;
   std::uint32_t body_lane_ = 0;  // the body's task (1 unless tasks were spawned before run)
   bool body_failed_ = false;

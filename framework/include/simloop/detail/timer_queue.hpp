@@ -27,7 +27,14 @@ struct wait_op : operation {
   // The simulation's own machinery (network delivery, fault ends), not a
   // wait of user code: never reported as a leak.
   bool internal = false;
+  // Made ready by virtual time reaching its deadline; counted by the
+  // scheduler until it runs (delay injection waits for these).
+  bool fired = false;
 };
+
+// A wait_op with `fired` set completes (runs or is destroyed): tells the
+// running scheduler (scheduler::fired_wait_done).
+void note_fired_wait_done() noexcept;
 
 // The part of a timer the scheduler sees: its expiry and its pending waits.
 struct timer_state {
