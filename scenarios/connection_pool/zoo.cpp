@@ -59,9 +59,10 @@ asio::awaitable<void> clients(bool leaky) {
   std::vector<asio::awaitable<void>> workers;
   for (int w = 0; w < 4; ++w) workers.push_back(worker(p, s, leaky));
   co_await simloop::gather(std::move(workers));
-  // Four workers sharing three connections never wait 200 ms for one, and
-  // every connection is back in the pool at the end.
-  SIMLOOP_ASSERT(s.timed_out == 0);
+  // Every connection is back in the pool at the end, whatever happened to
+  // the queries. (Acquires may time out: four workers share three
+  // connections, and a stalled loop, which delay injection models, can keep
+  // one waiting past 200 ms. That is what the timeout is for.)
   SIMLOOP_ASSERT(p.idle() == 3);
 }
 

@@ -32,6 +32,10 @@ asio::awaitable<void> check(bool await_workers) {
   outside.spawn(signal());
   co_await run(jobs, stop, 3, l, await_workers);
   SIMLOOP_ASSERT(l->flushed == l->received);
+  // The service is down: whatever still feeds it stops too. (The producer
+  // may be blocked on a full queue that nobody drains any more; its put is
+  // cancellation-safe, so cancelling it loses nothing received.)
+  outside.cancel();
   co_await outside.async_wait(asio::use_awaitable);
 }
 
