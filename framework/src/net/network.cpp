@@ -18,9 +18,6 @@ namespace simloop::net {
 
 using simloop::detail::format_time;
 
-namespace {
-}  // namespace
-
 simulation::executor_type host::get_executor() const noexcept {
   return net_->sim().get_executor().with_host(id_);
 }
@@ -35,6 +32,11 @@ network::network(simulation& sim) : sim_(sim), state_(std::make_unique<detail::n
 network::~network() {
   detail::network_state& ns = *state_;
   sim_.scheduler().set_teardown_hook(nullptr, nullptr);
+  // Connections kept only by their pending deliveries go now, inert.
+  for (auto& d : ns.deliveries)
+    for (auto& p : d.conn->dir) p.ns = nullptr;
+  ns.deliveries.clear();
+  if (ns.delivery_timer.head) sim_.scheduler().forget(ns.delivery_timer);
   // I/O objects that outlive the network become inert.
   for (auto* s = ns.sockets.head; s; s = s->next) {
     s->ns = nullptr;

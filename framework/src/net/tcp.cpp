@@ -53,24 +53,45 @@ void complete_io(sd::scheduler& s, io_op* op, error_code ec, std::size_t bytes) 
 
 namespace {
 
-void deliver_due(event_op* ev);
+void deliver_due(pipe& p);
 void try_read(socket_impl& s);
 void try_write(socket_impl& s);
 
+void deliveries_due(event_op* ev);
+
+bool delivery_after(const network_state::delivery& a, const network_state::delivery& b) noexcept {
+  return a.at > b.at || (a.at == b.at && a.seq > b.seq);
+}
+
+// Keeps a wait armed at (or before) the earliest delivery. A wait armed for
+// a later instant stays; it finds nothing due and re-arms.
+void arm_wakeup(network_state& ns) {
+  if (ns.deliveries.empty()) return;
+  std::int64_t at = std::max(ns.deliveries.front().at, ns.sched->now().count());
+  auto& w = ns.delivery_wakeups;
+  if (!w.empty() && w.front() <= at) return;
+  arm_event(ns, ns.delivery_timer, std::chrono::nanoseconds(at), &deliveries_due, nullptr);
+  w.insert(w.begin(), at);
+}
+
 void arm_pipe(pipe& p, std::chrono::nanoseconds at) {
   p.armed = true;
-  arm_event(*p.ns, p.timer, at, &deliver_due, &p);
+  network_state& ns = *p.ns;
+  ns.deliveries.push_back(network_state::delivery{at.count(), ns.delivery_seq++, p.owner->shared_from_this(),
+                                                  &p == &p.owner->dir[0] ? 0 : 1});
+  std::push_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
+  arm_wakeup(ns);
 }
 
 void compact(pipe& p) {
   if (p.read == p.written) {
     p.read = p.delivered = p.written = 0;
-    for (std::size_t i = p.seg_head; i < p.segs.size(); ++i) p.segs[i].end = 0;
+    p.segs.for_each([](segment& sg) { sg.end = 0; });
     return;
   }
   if (p.read < 4096 || p.read < p.buf.size() / 2) return;
   std::memmove(p.buf.data(), p.buf.data() + p.read, p.written - p.read);
-  for (std::size_t i = p.seg_head; i < p.segs.size(); ++i) p.segs[i].end -= p.read;
+  p.segs.for_each([&](segment& sg) { sg.end -= p.read; });
   p.delivered -= p.read;
   p.written -= p.read;
   p.read = 0;
@@ -85,17 +106,12 @@ void send_segment(pipe& p, bool fin) {
   ns.maybe_fault(p.from, p.to, nullptr);
   auto at = std::max(ns.sched->now() + ns.latency(p.from, p.to), p.last_at);
   p.last_at = at;
-  if (p.seg_head == p.segs.size()) {
-    p.segs.clear();
-    p.seg_head = 0;
-  }
-  p.segs.push_back(pipe::segment{p.written, at, fin});
+  p.segs.push(segment{p.written, at, ns.sched->step(), fin});
   if (!p.armed && !p.held) arm_pipe(p, at);
 }
 
-void deliver_due(event_op* ev) {
-  pipe& p = *static_cast<pipe*>(ev->target);
-  network_state& ns = *ev->ns;
+void deliver_due(pipe& p) {
+  network_state& ns = *p.ns;
   p.armed = false;
   if (p.reset) return;
   if (ns.net->partitioned(p.from, p.to)) {
@@ -107,13 +123,32 @@ void deliver_due(event_op* ev) {
     return;
   }
   auto now = ns.sched->now();
-  while (p.seg_head < p.segs.size() && p.segs[p.seg_head].at <= now) {
-    const pipe::segment& sg = p.segs[p.seg_head++];
+  while (!p.segs.empty() && p.segs.front().at <= now) {
+    const segment& sg = p.segs.front();
     p.delivered = std::max(p.delivered, sg.end);
+    p.delivered_step = sg.step;
     if (sg.fin) p.eof = true;
+    p.segs.pop();
   }
-  if (p.seg_head < p.segs.size()) arm_pipe(p, p.segs[p.seg_head].at);
+  if (!p.segs.empty()) arm_pipe(p, p.segs.front().at);
   if (p.reader) try_read(*p.reader);
+}
+
+// Every delivery due now, in (time, arming) order, in this one step. Their
+// order is not an explored choice, but what users see of it is: each read
+// completes through the ready set, where the strategy orders them.
+void deliveries_due(event_op* ev) {
+  network_state& ns = *ev->ns;
+  auto& w = ns.delivery_wakeups;
+  w.erase(std::find(w.begin(), w.end(), ev->deadline.count()));
+  const std::int64_t now = ns.sched->now().count();
+  while (!ns.deliveries.empty() && ns.deliveries.front().at <= now) {
+    std::pop_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
+    network_state::delivery d = std::move(ns.deliveries.back());
+    ns.deliveries.pop_back();
+    deliver_due(d.conn->dir[d.dir]);
+  }
+  arm_wakeup(ns);
 }
 
 void try_read(socket_impl& s) {
@@ -146,6 +181,9 @@ void try_read(socket_impl& s) {
   compact(p);
   s.read_op = nullptr;
   complete_io(*ns.sched, op, {}, n);
+  // Happens-before: the bytes' sender is the read's causal parent, whether
+  // they arrived before the read was started or were delivered into it.
+  if (p.delivered_step) op->parent_step_ = p.delivered_step;
   if (p.writer && p.writer->write_op) try_write(*p.writer);
 }
 
@@ -219,7 +257,10 @@ void connect_due(event_op* ev) {
   }
   acceptor_impl& a = *it->second;
   auto c = std::make_shared<connection>();
-  for (int d = 0; d < 2; ++d) c->dir[d].ns = &ns;
+  for (int d = 0; d < 2; ++d) {
+    c->dir[d].ns = &ns;
+    c->dir[d].owner = c.get();
+  }
   c->dir[0].from = c->dir[1].to = s.host;
   c->dir[0].to = c->dir[1].from = server->id();
   c->client_ep = s.local;
@@ -260,11 +301,10 @@ pipe::~pipe() {
     auto& v = ns->held_pipes;
     v.erase(std::remove(v.begin(), v.end(), this), v.end());
   }
-  if (timer.head) ns->sched->forget(timer);
 }
 
 void rearm_pipe(pipe& p) {
-  if (!p.armed && p.seg_head < p.segs.size()) arm_pipe(p, p.ns->sched->now() + p.ns->latency(p.from, p.to));
+  if (!p.armed && !p.segs.empty()) arm_pipe(p, p.ns->sched->now() + p.ns->latency(p.from, p.to));
 }
 
 void redeliver_connect(socket_impl& s) {
