@@ -217,6 +217,67 @@ TEST(NetTcp, AsyncConnectTriesEachEndpointInTurn) {
   EXPECT_EQ(none, asio::error::not_found);
 }
 
+// Real TCP answers close() with received bytes unread by an RST: the peer's
+// read fails with connection_reset instead of seeing end of stream. With the
+// bytes read first, close() is a FIN and the peer reads eof.
+TEST(NetTcp, CloseWithUnreadDataResetsThePeer) {
+  for (bool read_first : {false, true}) {
+    simloop::simulation sim({.seed = 8});
+    auto& server = sim.network().add_host("server", server_addr);
+    auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+    boost::system::error_code got, write_after;
+    auto r = sim.run([&]() -> asio::awaitable<void> {
+      net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+      net::tcp::socket c(client.get_executor());
+      co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+      auto peer = co_await acc.async_accept(use_awaitable);
+      const std::string abc = "abc";
+      co_await asio::async_write(c, asio::buffer(abc), use_awaitable);
+      std::array<char, 3> in;
+      if (read_first) co_await asio::async_read(peer, asio::buffer(in), use_awaitable);
+      else co_await simloop::sleep_for(10ms);  // the bytes have arrived, unread
+      peer.close();
+      std::array<char, 1> one;
+      co_await c.async_read_some(asio::buffer(one), asio::redirect_error(use_awaitable, got));
+      co_await c.async_write_some(asio::buffer(abc), asio::redirect_error(use_awaitable, write_after));
+    }());
+    EXPECT_TRUE(r.ok()) << r.describe();
+    if (read_first) {
+      EXPECT_EQ(got, asio::error::eof);
+    } else {
+      EXPECT_EQ(got, asio::error::connection_reset);
+      EXPECT_EQ(write_after, asio::error::connection_reset);
+    }
+  }
+}
+
+// Bytes that reach a socket already closed reset the connection: the
+// writer's next read fails with connection_reset.
+TEST(NetTcp, DataToAClosedSocketResetsTheWriter) {
+  simloop::simulation sim({.seed = 9});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+  boost::system::error_code got;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto peer = co_await acc.async_accept(use_awaitable);
+    c.close();
+    const std::string late = "late";
+    co_await asio::async_write(peer, asio::buffer(late), use_awaitable);
+    std::array<char, 8> buf;
+    // The FIN arrives first (eof), then the reset caused by "late".
+    boost::system::error_code first;
+    co_await peer.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, first));
+    SIMLOOP_ASSERT(first == asio::error::eof);
+    co_await simloop::sleep_for(10ms);
+    co_await peer.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, got));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_reset);
+}
+
 TEST(NetTcp, BindTwiceIsAddressInUse) {
   simloop::simulation sim({.seed = 3});
   auto& server = sim.network().add_host("server", server_addr);

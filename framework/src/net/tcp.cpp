@@ -98,7 +98,7 @@ void compact(pipe& p) {
 }
 
 // Queues bytes [written - n, written) (or a FIN) for delivery after a latency.
-void send_segment(pipe& p, bool fin) {
+void send_segment(pipe& p, segment_kind kind) {
   network_state& ns = *p.ns;
   // Sockets closed by the teardown send nothing: no decision may be drawn
   // after the run (it would change the trace hash and the choice list).
@@ -106,7 +106,7 @@ void send_segment(pipe& p, bool fin) {
   ns.maybe_fault(p.from, p.to, nullptr);
   auto at = std::max(ns.sched->now() + ns.latency(p.from, p.to), p.last_at);
   p.last_at = at;
-  p.segs.push(segment{p.written, at, ns.sched->step(), fin});
+  p.segs.push(segment{p.written, at, ns.sched->step(), kind});
   if (!p.armed && !p.held) arm_pipe(p, at);
 }
 
@@ -123,12 +123,28 @@ void deliver_due(pipe& p) {
     return;
   }
   auto now = ns.sched->now();
+  bool rst = false, to_closed = false;
   while (!p.segs.empty() && p.segs.front().at <= now) {
     const segment& sg = p.segs.front();
+    rst |= sg.kind == segment_kind::rst;
+    to_closed |= p.reader_closed && sg.end > p.delivered;
     p.delivered = std::max(p.delivered, sg.end);
     p.delivered_step = sg.step;
-    if (sg.fin) p.eof = true;
+    if (sg.kind == segment_kind::fin) p.eof = true;
     p.segs.pop();
+  }
+  if (rst) {
+    // Fails the pending and later reads and writes of the end still open.
+    reset_connection(*p.owner);
+    return;
+  }
+  if (to_closed) {
+    // The closed end answers with an RST, behind what it sent before.
+    pipe& back = p.owner->dir[&p == &p.owner->dir[0] ? 1 : 0];
+    if (!back.rst_sent && !back.reset) {
+      back.rst_sent = true;
+      send_segment(back, segment_kind::rst);
+    }
   }
   if (!p.segs.empty()) arm_pipe(p, p.segs.front().at);
   if (p.reader) try_read(*p.reader);
@@ -207,7 +223,7 @@ void try_write(socket_impl& s) {
   s.write_op = nullptr;
   complete_io(*ns.sched, op, {}, n);
   // Last: a random fault drawn here may reset this very connection.
-  send_segment(p, false);
+  send_segment(p, segment_kind::data);
 }
 
 void fail_ops(socket_impl& s, error_code ec) {
@@ -337,12 +353,19 @@ void socket_close(socket_impl& s) noexcept {
   unhold_connect(s);
   if (s.connect_timer.head) ns.sched->forget(s.connect_timer);
   if (s.conn) {
-    if (!s.out->fin_sent && !s.out->reset) {
-      s.out->fin_sent = true;
-      send_segment(*s.out, true);
+    if (!s.out->reset) {
+      // Closing with received bytes unread sends an RST, else a FIN.
+      if (s.in->delivered > s.in->read) {
+        s.out->fin_sent = s.out->rst_sent = true;
+        send_segment(*s.out, segment_kind::rst);
+      } else if (!s.out->fin_sent) {
+        s.out->fin_sent = true;
+        send_segment(*s.out, segment_kind::fin);
+      }
     }
     s.out->writer = nullptr;
     s.in->reader = nullptr;
+    s.in->reader_closed = true;
     s.conn.reset();
     s.in = s.out = nullptr;
   }
@@ -373,7 +396,7 @@ void socket_shutdown(socket_impl& s, asio::socket_base::shutdown_type what, erro
     s.shut_send = true;
     if (!s.out->fin_sent && !s.out->reset) {
       s.out->fin_sent = true;
-      send_segment(*s.out, true);
+      send_segment(*s.out, segment_kind::fin);
     }
   }
   if (what != asio::socket_base::shutdown_send) {

@@ -39,12 +39,17 @@ struct event_op final : sd::wait_op {
 event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseconds at, void (*fn)(event_op*),
                     void* target);
 
-// A segment in flight: bytes up to `end` (or a FIN) arrive at `at`.
+// What a segment carries besides bytes: a FIN (end of stream), or an RST
+// (the sender closed with received data unread, as real TCP does: the
+// connection is reset when it arrives).
+enum class segment_kind : std::uint8_t { data, fin, rst };
+
+// A segment in flight: bytes up to `end` arrive at `at`.
 struct segment {
   std::size_t end;
   std::chrono::nanoseconds at;
   std::uint64_t step;  // the step that sent it: the causal parent of the read that returns it
-  bool fin;
+  segment_kind kind;
 };
 
 // A pipe's segments in flight, oldest first. The first few live inline: with
@@ -128,6 +133,9 @@ struct pipe {
   std::uint64_t delivered_step = 0;  // segment::step of the last delivered segment
   // armed: the pipe has an entry in network_state::deliveries.
   bool armed = false, held = false, fin_sent = false, eof = false, reset = false;
+  // The receiving socket was closed: data (not a FIN) arriving there is
+  // answered by an RST on the other pipe, as a closed port does.
+  bool reader_closed = false, rst_sent = false;
   socket_impl* reader = nullptr;
   socket_impl* writer = nullptr;
 };
