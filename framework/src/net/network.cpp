@@ -33,8 +33,11 @@ network::~network() {
   detail::network_state& ns = *state_;
   sim_.scheduler().set_teardown_hook(nullptr, nullptr);
   // Connections kept only by their pending deliveries go now, inert.
-  for (auto& d : ns.deliveries)
-    for (auto& p : d.conn->dir) p.ns = nullptr;
+  for (auto& d : ns.deliveries) {
+    detail::connection* c = d.p->owner;
+    for (auto& p : c->dir) p.ns = nullptr;
+    if (--c->pending_deliveries == 0 && c->orphaned) delete c;
+  }
   ns.deliveries.clear();
   if (ns.delivery_timer.head) sim_.scheduler().forget(ns.delivery_timer);
   // I/O objects that outlive the network become inert.

@@ -77,8 +77,8 @@ void arm_wakeup(network_state& ns) {
 void arm_pipe(pipe& p, std::chrono::nanoseconds at) {
   p.armed = true;
   network_state& ns = *p.ns;
-  ns.deliveries.push_back(network_state::delivery{at.count(), ns.delivery_seq++, p.owner->shared_from_this(),
-                                                  &p == &p.owner->dir[0] ? 0 : 1});
+  ++p.owner->pending_deliveries;
+  ns.deliveries.push_back(network_state::delivery{at.count(), ns.delivery_seq++, &p});
   std::push_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
   arm_wakeup(ns);
 }
@@ -160,9 +160,17 @@ void deliveries_due(event_op* ev) {
   const std::int64_t now = ns.sched->now().count();
   while (!ns.deliveries.empty() && ns.deliveries.front().at <= now) {
     std::pop_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
-    network_state::delivery d = std::move(ns.deliveries.back());
+    pipe& p = *ns.deliveries.back().p;
     ns.deliveries.pop_back();
-    deliver_due(d.conn->dir[d.dir]);
+    connection& c = *p.owner;
+    --c.pending_deliveries;
+    if (c.orphaned) {
+      // Both ends are gone: nobody can read it or be reset by it.
+      p.armed = false;
+      if (c.pending_deliveries == 0) delete &c;
+      continue;
+    }
+    deliver_due(p);
   }
   arm_wakeup(ns);
 }
@@ -272,7 +280,7 @@ void connect_due(event_op* ev) {
     return;
   }
   acceptor_impl& a = *it->second;
-  auto c = std::make_shared<connection>();
+  auto c = make_connection();
   for (int d = 0; d < 2; ++d) {
     c->dir[d].ns = &ns;
     c->dir[d].owner = c.get();
@@ -310,6 +318,13 @@ const char* kind_name(io_kind k) {
 }
 
 }  // namespace
+
+std::shared_ptr<connection> make_connection() {
+  return std::shared_ptr<connection>(new connection, [](connection* c) {
+    if (c->pending_deliveries) c->orphaned = true;
+    else delete c;
+  });
+}
 
 pipe::~pipe() {
   if (!ns) return;

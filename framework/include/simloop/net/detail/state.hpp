@@ -141,11 +141,16 @@ struct pipe {
 };
 
 // Both directions; dir[0] carries client -> server. Shared by the two ends
-// and by its pending entries in network_state::deliveries.
-struct connection : std::enable_shared_from_this<connection> {
+// (make_connection's shared_ptr) and kept alive by its pending entries in
+// network_state::deliveries: a plain count, no atomic reference per segment.
+struct connection {
   pipe dir[2];
   asio::ip::tcp::endpoint client_ep, server_ep;
+  std::uint32_t pending_deliveries = 0;
+  // No socket holds it any more; deleted when its last delivery is due.
+  bool orphaned = false;
 };
+std::shared_ptr<connection> make_connection();
 
 struct acceptor_impl;
 
@@ -234,12 +239,12 @@ struct network_state {
   // delivers, in one step, every entry due at that instant. With 10,000
   // connections this keeps the scheduler's timer heap small, costs no op
   // allocation per segment, and sifting never touches the pipes (cold
-  // memory). Each entry owns its connection, so the pipe outlives it.
+  // memory). Each entry counts in its connection's pending_deliveries, so
+  // the pipe outlives it.
   struct delivery {
     std::int64_t at;
     std::uint64_t seq;
-    std::shared_ptr<connection> conn;
-    int dir;
+    pipe* p;
   };
   std::vector<delivery> deliveries;
   std::uint64_t delivery_seq = 0;
