@@ -32,14 +32,6 @@ network::network(simulation& sim) : sim_(sim), state_(std::make_unique<detail::n
 network::~network() {
   detail::network_state& ns = *state_;
   sim_.scheduler().set_teardown_hook(nullptr, nullptr);
-  // Connections kept only by their pending deliveries go now, inert.
-  for (auto& d : ns.deliveries) {
-    detail::connection* c = d.p->owner;
-    for (auto& p : c->dir) p.ns = nullptr;
-    if (--c->pending_deliveries == 0 && c->orphaned) delete c;
-  }
-  ns.deliveries.clear();
-  if (ns.delivery_timer.head) sim_.scheduler().forget(ns.delivery_timer);
   // I/O objects that outlive the network become inert.
   for (auto* s = ns.sockets.head; s; s = s->next) {
     s->ns = nullptr;

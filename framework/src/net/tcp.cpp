@@ -57,41 +57,22 @@ void deliver_due(pipe& p);
 void try_read(socket_impl& s);
 void try_write(socket_impl& s);
 
-void deliveries_due(event_op* ev);
-
-bool delivery_after(const network_state::delivery& a, const network_state::delivery& b) noexcept {
-  return a.at > b.at || (a.at == b.at && a.seq > b.seq);
-}
-
-// Keeps a wait armed at (or before) the earliest delivery. A wait armed for
-// a later instant stays; it finds nothing due and re-arms.
-void arm_wakeup(network_state& ns) {
-  if (ns.deliveries.empty()) return;
-  std::int64_t at = std::max(ns.deliveries.front().at, ns.sched->now().count());
-  auto& w = ns.delivery_wakeups;
-  if (!w.empty() && w.front() <= at) return;
-  arm_event(ns, ns.delivery_timer, std::chrono::nanoseconds(at), &deliveries_due, nullptr);
-  w.insert(w.begin(), at);
-}
+void deliver_event(event_op* ev);
 
 void arm_pipe(pipe& p, std::chrono::nanoseconds at) {
   p.armed = true;
-  network_state& ns = *p.ns;
-  ++p.owner->pending_deliveries;
-  ns.deliveries.push_back(network_state::delivery{at.count(), ns.delivery_seq++, &p});
-  std::push_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
-  arm_wakeup(ns);
+  arm_event(*p.ns, p.timer, at, &deliver_event, &p);
 }
 
 void compact(pipe& p) {
   if (p.read == p.written) {
     p.read = p.delivered = p.written = 0;
-    p.segs.for_each([](segment& sg) { sg.end = 0; });
+    for (std::size_t i = p.seg_head; i < p.segs.size(); ++i) p.segs[i].end = 0;
     return;
   }
   if (p.read < 4096 || p.read < p.buf.size() / 2) return;
   std::memmove(p.buf.data(), p.buf.data() + p.read, p.written - p.read);
-  p.segs.for_each([&](segment& sg) { sg.end -= p.read; });
+  for (std::size_t i = p.seg_head; i < p.segs.size(); ++i) p.segs[i].end -= p.read;
   p.delivered -= p.read;
   p.written -= p.read;
   p.read = 0;
@@ -106,7 +87,11 @@ void send_segment(pipe& p, segment_kind kind) {
   ns.maybe_fault(p.from, p.to, nullptr);
   auto at = std::max(ns.sched->now() + ns.latency(p.from, p.to), p.last_at);
   p.last_at = at;
-  p.segs.push(segment{p.written, at, ns.sched->step(), kind});
+  if (p.seg_head == p.segs.size()) {
+    p.segs.clear();
+    p.seg_head = 0;
+  }
+  p.segs.push_back(segment{p.written, at, ns.sched->step(), kind});
   if (!p.armed && !p.held) arm_pipe(p, at);
 }
 
@@ -124,14 +109,13 @@ void deliver_due(pipe& p) {
   }
   auto now = ns.sched->now();
   bool rst = false, to_closed = false;
-  while (!p.segs.empty() && p.segs.front().at <= now) {
-    const segment& sg = p.segs.front();
+  while (p.seg_head < p.segs.size() && p.segs[p.seg_head].at <= now) {
+    const segment& sg = p.segs[p.seg_head++];
     rst |= sg.kind == segment_kind::rst;
     to_closed |= p.reader_closed && sg.end > p.delivered;
     p.delivered = std::max(p.delivered, sg.end);
     p.delivered_step = sg.step;
     if (sg.kind == segment_kind::fin) p.eof = true;
-    p.segs.pop();
   }
   if (rst) {
     // Fails the pending and later reads and writes of the end still open.
@@ -146,34 +130,11 @@ void deliver_due(pipe& p) {
       send_segment(back, segment_kind::rst);
     }
   }
-  if (!p.segs.empty()) arm_pipe(p, p.segs.front().at);
+  if (p.seg_head < p.segs.size()) arm_pipe(p, p.segs[p.seg_head].at);
   if (p.reader) try_read(*p.reader);
 }
 
-// Every delivery due now, in (time, arming) order, in this one step. Their
-// order is not an explored choice, but what users see of it is: each read
-// completes through the ready set, where the strategy orders them.
-void deliveries_due(event_op* ev) {
-  network_state& ns = *ev->ns;
-  auto& w = ns.delivery_wakeups;
-  w.erase(std::find(w.begin(), w.end(), ev->deadline.count()));
-  const std::int64_t now = ns.sched->now().count();
-  while (!ns.deliveries.empty() && ns.deliveries.front().at <= now) {
-    std::pop_heap(ns.deliveries.begin(), ns.deliveries.end(), &delivery_after);
-    pipe& p = *ns.deliveries.back().p;
-    ns.deliveries.pop_back();
-    connection& c = *p.owner;
-    --c.pending_deliveries;
-    if (c.orphaned) {
-      // Both ends are gone: nobody can read it or be reset by it.
-      p.armed = false;
-      if (c.pending_deliveries == 0) delete &c;
-      continue;
-    }
-    deliver_due(p);
-  }
-  arm_wakeup(ns);
-}
+void deliver_event(event_op* ev) { deliver_due(*static_cast<pipe*>(ev->target)); }
 
 void try_read(socket_impl& s) {
   io_op* op = s.read_op;
@@ -280,7 +241,7 @@ void connect_due(event_op* ev) {
     return;
   }
   acceptor_impl& a = *it->second;
-  auto c = make_connection();
+  auto c = std::make_shared<connection>();
   for (int d = 0; d < 2; ++d) {
     c->dir[d].ns = &ns;
     c->dir[d].owner = c.get();
@@ -319,23 +280,17 @@ const char* kind_name(io_kind k) {
 
 }  // namespace
 
-std::shared_ptr<connection> make_connection() {
-  return std::shared_ptr<connection>(new connection, [](connection* c) {
-    if (c->pending_deliveries) c->orphaned = true;
-    else delete c;
-  });
-}
-
 pipe::~pipe() {
   if (!ns) return;
   if (held) {
     auto& v = ns->held_pipes;
     v.erase(std::remove(v.begin(), v.end(), this), v.end());
   }
+  if (timer.head) ns->sched->forget(timer);
 }
 
 void rearm_pipe(pipe& p) {
-  if (!p.armed && !p.segs.empty()) arm_pipe(p, p.ns->sched->now() + p.ns->latency(p.from, p.to));
+  if (!p.armed && p.seg_head < p.segs.size()) arm_pipe(p, p.ns->sched->now() + p.ns->latency(p.from, p.to));
 }
 
 void redeliver_connect(socket_impl& s) {

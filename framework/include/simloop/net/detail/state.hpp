@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,69 +51,6 @@ struct segment {
   segment_kind kind;
 };
 
-// A pipe's segments in flight, oldest first. The first few live inline: with
-// thousands of connections, a delivery that reads a separate heap block
-// misses the cache once more per message.
-class segment_queue {
- public:
-  bool empty() const noexcept { return n_ == 0; }
-  segment& front() noexcept { return ring_[head_]; }
-  void push(const segment& s) {
-    if (n_ < inline_count && spill_.empty()) {
-      ring_[(head_ + n_) % inline_count] = s;
-      ++n_;
-    } else {
-      spill_.push_back(s);
-    }
-  }
-  void pop() noexcept {
-    head_ = (head_ + 1) % inline_count;
-    --n_;
-    // Keeps the invariant: spilled segments exist only behind a full ring.
-    if (spill_head_ < spill_.size()) {
-      ring_[(head_ + n_) % inline_count] = spill_[spill_head_++];
-      ++n_;
-      if (spill_head_ == spill_.size()) {
-        spill_.clear();
-        spill_head_ = 0;
-      }
-    }
-  }
-  template <class F>
-  void for_each(F f) {
-    for (std::size_t i = 0; i < n_; ++i) f(ring_[(head_ + i) % inline_count]);
-    for (std::size_t i = spill_head_; i < spill_.size(); ++i) f(spill_[i]);
-  }
-
- private:
-  static constexpr std::size_t inline_count = 4;
-  segment ring_[inline_count];
-  std::size_t head_ = 0, n_ = 0;
-  std::vector<segment> spill_;
-  std::size_t spill_head_ = 0;
-};
-
-// A pipe's bytes: small exchanges stay in the pipe's own cache lines.
-class pipe_buffer {
- public:
-  char* data() noexcept { return big_ ? big_.get() : small_; }
-  std::size_t size() const noexcept { return cap_; }
-  // Grows to n bytes, keeping the content.
-  void resize(std::size_t n) {
-    if (n <= cap_) return;
-    std::unique_ptr<char[]> next(new char[n]);
-    std::memcpy(next.get(), data(), cap_);
-    big_ = std::move(next);
-    cap_ = n;
-  }
-
- private:
-  static constexpr std::size_t inline_size = 64;
-  char small_[inline_size];
-  std::unique_ptr<char[]> big_;
-  std::size_t cap_ = inline_size;
-};
-
 // One direction of a connection. Bytes [read, delivered) of buf are readable
 // by the receiver; [delivered, written) are in flight, released in order by
 // segments as their delivery times pass.
@@ -126,12 +62,13 @@ struct pipe {
   network_state* ns = nullptr;
   connection* owner = nullptr;
   std::uint32_t from = 0, to = 0;
+  std::vector<char> buf;
   std::size_t read = 0, delivered = 0, written = 0;
-  segment_queue segs;
-  pipe_buffer buf;
+  std::vector<segment> segs;
+  std::size_t seg_head = 0;
   std::chrono::nanoseconds last_at{0};
   std::uint64_t delivered_step = 0;  // segment::step of the last delivered segment
-  // armed: the pipe has an entry in network_state::deliveries.
+  sd::timer_state timer;  // the delivery event in flight, if armed
   bool armed = false, held = false, fin_sent = false, eof = false, reset = false;
   // The receiving socket was closed: data (not a FIN) arriving there is
   // answered by an RST on the other pipe, as a closed port does.
@@ -140,17 +77,11 @@ struct pipe {
   socket_impl* writer = nullptr;
 };
 
-// Both directions; dir[0] carries client -> server. Shared by the two ends
-// (make_connection's shared_ptr) and kept alive by its pending entries in
-// network_state::deliveries: a plain count, no atomic reference per segment.
+// Both directions; dir[0] carries client -> server. Shared by the two ends.
 struct connection {
   pipe dir[2];
   asio::ip::tcp::endpoint client_ep, server_ep;
-  std::uint32_t pending_deliveries = 0;
-  // No socket holds it any more; deleted when its last delivery is due.
-  bool orphaned = false;
 };
-std::shared_ptr<connection> make_connection();
 
 struct acceptor_impl;
 
@@ -233,24 +164,6 @@ struct network_state {
   std::vector<pipe*> held_pipes;
   std::vector<socket_impl*> held_connects;
   sd::timer_state misc_timer;  // datagrams and fault ends in flight
-
-  // TCP deliveries: one entry per armed pipe, a min-heap on (at, seq). One
-  // scheduler wait (on delivery_timer) is armed for the earliest entry and
-  // delivers, in one step, every entry due at that instant. With 10,000
-  // connections this keeps the scheduler's timer heap small, costs no op
-  // allocation per segment, and sifting never touches the pipes (cold
-  // memory). Each entry counts in its connection's pending_deliveries, so
-  // the pipe outlives it.
-  struct delivery {
-    std::int64_t at;
-    std::uint64_t seq;
-    pipe* p;
-  };
-  std::vector<delivery> deliveries;
-  std::uint64_t delivery_seq = 0;
-  // Instants at which a wait on delivery_timer is armed, ascending.
-  std::vector<std::int64_t> delivery_wakeups;
-  sd::timer_state delivery_timer;
   struct clog {
     std::uint32_t from, to;  // 0: any
     std::chrono::nanoseconds extra;
