@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -200,6 +201,44 @@ TEST(NetFaults, CrashDestroysTheHostsTasks) {
   }());
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(boots, 1);
+}
+
+// A host task parked in a channel that its host's own tasks own: crash()
+// destroys the owner, the channel's destruction posts the waiter's
+// completion (operation_aborted), and crash() destroys that too: the
+// waiter never runs again. (A channel that outlives the host's tasks is a
+// known limit: README.)
+TEST(NetFaults, CrashDestroysTaskParkedInItsHostsChannel) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  bool waiter_destroyed = false, waiter_resumed = false;
+  using channel = asio::experimental::channel<void(boost::system::error_code, int)>;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    struct guard {
+      bool* flag;
+      ~guard() { *flag = true; }
+    };
+    auto waiter = [&](channel& ch) -> asio::awaitable<void> {
+      guard g{&waiter_destroyed};
+      boost::system::error_code ec;
+      co_await ch.async_receive(asio::redirect_error(use_awaitable, ec));
+      waiter_resumed = true;
+    };
+    auto owner = [&]() -> asio::awaitable<void> {
+      channel ch(co_await asio::this_coro::executor);
+      asio::co_spawn(server.get_executor(), waiter(ch), asio::detached);
+      co_await simloop::sleep_for(1h);
+    };
+    asio::co_spawn(server.get_executor(), owner(), asio::detached);
+    co_await simloop::sleep_for(1s);
+    auto before = simloop::simulation::current()->scheduler().tasks().alive();
+    sim.network().crash(server);
+    co_await simloop::sleep_for(1s);
+    EXPECT_TRUE(waiter_destroyed);
+    EXPECT_EQ(simloop::simulation::current()->scheduler().tasks().alive(), before - 2);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_FALSE(waiter_resumed);
 }
 
 TEST(NetFaults, ResetConnectionFailsPendingRead) {

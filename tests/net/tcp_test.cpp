@@ -19,6 +19,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace net = simloop::net;
@@ -143,6 +144,138 @@ TEST(NetTcp, ConnectToUnknownAddressIsUnreachable) {
   }());
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(got, asio::error::host_unreachable);
+}
+
+// asio::async_connect over a resolver's results: the free function finds
+// the listening endpoint and reports which one it connected to.
+TEST(NetTcp, AsyncConnectOverResolverResults) {
+  simloop::simulation sim({.seed = 5});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+  net::tcp::endpoint connected;
+  std::string reply;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::resolver res(client.get_executor());
+    auto results = co_await res.async_resolve("server", "80", use_awaitable);
+    net::tcp::socket s(client.get_executor());
+    connected = co_await asio::async_connect(s, results, use_awaitable);
+    auto peer = co_await acc.async_accept(use_awaitable);
+    const std::string hi = "hi";
+    co_await asio::async_write(peer, asio::buffer(hi), use_awaitable);
+    reply.resize(2);
+    co_await asio::async_read(s, asio::buffer(reply), use_awaitable);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(connected, net::tcp::endpoint(server_addr, 80));
+  EXPECT_EQ(reply, "hi");
+}
+
+// Over a vector: refused and unreachable endpoints are skipped (the
+// condition sees each previous error), the iterator overload points at the
+// one that worked, and when every endpoint fails the last error is reported.
+TEST(NetTcp, AsyncConnectTriesEachEndpointInTurn) {
+  simloop::simulation sim({.seed = 6});
+  auto& server = sim.network().add_host("server", server_addr);
+  const std::vector<net::tcp::endpoint> eps{net::tcp::endpoint(server_addr, 81),
+                                            net::tcp::endpoint(asio::ip::make_address("10.9.9.9"), 80),
+                                            net::tcp::endpoint(server_addr, 80)};
+  std::vector<boost::system::error_code> seen;
+  net::tcp::endpoint first;
+  std::ptrdiff_t at = -1;
+  boost::system::error_code all_fail, none;
+  net::tcp::endpoint failed_ep(server_addr, 1);
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket s(co_await asio::this_coro::executor);
+    auto note = [&](const boost::system::error_code& ec, const net::tcp::endpoint&) {
+      seen.push_back(ec);
+      return true;
+    };
+    first = co_await asio::async_connect(s, eps, note, use_awaitable);
+    SIMLOOP_ASSERT(s.remote_endpoint() == net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket s2(co_await asio::this_coro::executor);
+    auto it = co_await asio::async_connect(s2, eps.begin(), eps.end(), use_awaitable);
+    at = it - eps.begin();
+    net::tcp::socket s3(co_await asio::this_coro::executor);
+    const std::vector<net::tcp::endpoint> closed{net::tcp::endpoint(server_addr, 81),
+                                                 net::tcp::endpoint(server_addr, 82)};
+    failed_ep = co_await asio::async_connect(s3, closed, asio::redirect_error(use_awaitable, all_fail));
+    net::tcp::socket s4(co_await asio::this_coro::executor);
+    const std::vector<net::tcp::endpoint> empty;
+    co_await asio::async_connect(s4, empty, asio::redirect_error(use_awaitable, none));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(first, net::tcp::endpoint(server_addr, 80));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0]);
+  EXPECT_EQ(seen[1], asio::error::connection_refused);
+  EXPECT_EQ(seen[2], asio::error::host_unreachable);
+  EXPECT_EQ(at, 2);
+  EXPECT_EQ(all_fail, asio::error::connection_refused);
+  EXPECT_EQ(failed_ep, net::tcp::endpoint());
+  EXPECT_EQ(none, asio::error::not_found);
+}
+
+// Real TCP answers close() with received bytes unread by an RST: the peer's
+// read fails with connection_reset instead of seeing end of stream. With the
+// bytes read first, close() is a FIN and the peer reads eof.
+TEST(NetTcp, CloseWithUnreadDataResetsThePeer) {
+  for (bool read_first : {false, true}) {
+    simloop::simulation sim({.seed = 8});
+    auto& server = sim.network().add_host("server", server_addr);
+    auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+    boost::system::error_code got, write_after;
+    auto r = sim.run([&]() -> asio::awaitable<void> {
+      net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+      net::tcp::socket c(client.get_executor());
+      co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+      auto peer = co_await acc.async_accept(use_awaitable);
+      const std::string abc = "abc";
+      co_await asio::async_write(c, asio::buffer(abc), use_awaitable);
+      std::array<char, 3> in;
+      if (read_first) co_await asio::async_read(peer, asio::buffer(in), use_awaitable);
+      else co_await simloop::sleep_for(10ms);  // the bytes have arrived, unread
+      peer.close();
+      std::array<char, 1> one;
+      co_await c.async_read_some(asio::buffer(one), asio::redirect_error(use_awaitable, got));
+      co_await c.async_write_some(asio::buffer(abc), asio::redirect_error(use_awaitable, write_after));
+    }());
+    EXPECT_TRUE(r.ok()) << r.describe();
+    if (read_first) {
+      EXPECT_EQ(got, asio::error::eof);
+    } else {
+      EXPECT_EQ(got, asio::error::connection_reset);
+      EXPECT_EQ(write_after, asio::error::connection_reset);
+    }
+  }
+}
+
+// Bytes that reach a socket already closed reset the connection: the
+// writer's next read fails with connection_reset.
+TEST(NetTcp, DataToAClosedSocketResetsTheWriter) {
+  simloop::simulation sim({.seed = 9});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", asio::ip::make_address("10.0.0.1"));
+  boost::system::error_code got;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    net::tcp::socket c(client.get_executor());
+    co_await c.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+    auto peer = co_await acc.async_accept(use_awaitable);
+    c.close();
+    const std::string late = "late";
+    co_await asio::async_write(peer, asio::buffer(late), use_awaitable);
+    std::array<char, 8> buf;
+    // The FIN arrives first (eof), then the reset caused by "late".
+    boost::system::error_code first;
+    co_await peer.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, first));
+    SIMLOOP_ASSERT(first == asio::error::eof);
+    co_await simloop::sleep_for(10ms);
+    co_await peer.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, got));
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(got, asio::error::connection_reset);
 }
 
 TEST(NetTcp, BindTwiceIsAddressInUse) {

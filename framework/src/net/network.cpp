@@ -18,9 +18,6 @@ namespace simloop::net {
 
 using simloop::detail::format_time;
 
-namespace {
-}  // namespace
-
 simulation::executor_type host::get_executor() const noexcept {
   return net_->sim().get_executor().with_host(id_);
 }

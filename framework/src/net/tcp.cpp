@@ -54,13 +54,15 @@ void complete_io(sd::scheduler& s, io_op* op, error_code ec, std::size_t bytes) 
 
 namespace {
 
-void deliver_due(event_op* ev);
+void deliver_due(pipe& p);
 void try_read(socket_impl& s);
 void try_write(socket_impl& s);
 
+void deliver_event(event_op* ev);
+
 void arm_pipe(pipe& p, std::chrono::nanoseconds at) {
   p.armed = true;
-  arm_event(*p.ns, p.timer, at, &deliver_due, &p);
+  arm_event(*p.ns, p.timer, at, &deliver_event, &p);
 }
 
 void compact(pipe& p) {
@@ -78,7 +80,7 @@ void compact(pipe& p) {
 }
 
 // Queues bytes [written - n, written) (or a FIN) for delivery after a latency.
-void send_segment(pipe& p, bool fin) {
+void send_segment(pipe& p, segment_kind kind) {
   network_state& ns = *p.ns;
   // Sockets closed by the teardown send nothing: no decision may be drawn
   // after the run (it would change the trace hash and the choice list).
@@ -90,13 +92,12 @@ void send_segment(pipe& p, bool fin) {
     p.segs.clear();
     p.seg_head = 0;
   }
-  p.segs.push_back(pipe::segment{p.written, at, fin});
+  p.segs.push_back(segment{p.written, at, ns.sched->step(), kind});
   if (!p.armed && !p.held) arm_pipe(p, at);
 }
 
-void deliver_due(event_op* ev) {
-  pipe& p = *static_cast<pipe*>(ev->target);
-  network_state& ns = *ev->ns;
+void deliver_due(pipe& p) {
+  network_state& ns = *p.ns;
   p.armed = false;
   if (p.reset) return;
   if (ns.net->partitioned(p.from, p.to)) {
@@ -108,14 +109,33 @@ void deliver_due(event_op* ev) {
     return;
   }
   auto now = ns.sched->now();
+  bool rst = false, to_closed = false;
   while (p.seg_head < p.segs.size() && p.segs[p.seg_head].at <= now) {
-    const pipe::segment& sg = p.segs[p.seg_head++];
+    const segment& sg = p.segs[p.seg_head++];
+    rst |= sg.kind == segment_kind::rst;
+    to_closed |= p.reader_closed && sg.end > p.delivered;
     p.delivered = std::max(p.delivered, sg.end);
-    if (sg.fin) p.eof = true;
+    p.delivered_step = sg.step;
+    if (sg.kind == segment_kind::fin) p.eof = true;
+  }
+  if (rst) {
+    // Fails the pending and later reads and writes of the end still open.
+    reset_connection(*p.owner);
+    return;
+  }
+  if (to_closed) {
+    // The closed end answers with an RST, behind what it sent before.
+    pipe& back = p.owner->dir[&p == &p.owner->dir[0] ? 1 : 0];
+    if (!back.rst_sent && !back.reset) {
+      back.rst_sent = true;
+      send_segment(back, segment_kind::rst);
+    }
   }
   if (p.seg_head < p.segs.size()) arm_pipe(p, p.segs[p.seg_head].at);
   if (p.reader) try_read(*p.reader);
 }
+
+void deliver_event(event_op* ev) { deliver_due(*static_cast<pipe*>(ev->target)); }
 
 void try_read(socket_impl& s) {
   io_op* op = s.read_op;
@@ -147,6 +167,9 @@ void try_read(socket_impl& s) {
   compact(p);
   s.read_op = nullptr;
   complete_io(*ns.sched, op, {}, n);
+  // Happens-before: the bytes' sender is the read's causal parent, whether
+  // they arrived before the read was started or were delivered into it.
+  if (p.delivered_step) op->parent_step_ = p.delivered_step;
   if (p.writer && p.writer->write_op) try_write(*p.writer);
 }
 
@@ -170,7 +193,7 @@ void try_write(socket_impl& s) {
   s.write_op = nullptr;
   complete_io(*ns.sched, op, {}, n);
   // Last: a random fault drawn here may reset this very connection.
-  send_segment(p, false);
+  send_segment(p, segment_kind::data);
 }
 
 void fail_ops(socket_impl& s, error_code ec) {
@@ -220,7 +243,10 @@ void connect_due(event_op* ev) {
   }
   acceptor_impl& a = *it->second;
   auto c = std::make_shared<connection>();
-  for (int d = 0; d < 2; ++d) c->dir[d].ns = &ns;
+  for (int d = 0; d < 2; ++d) {
+    c->dir[d].ns = &ns;
+    c->dir[d].owner = c.get();
+  }
   c->dir[0].from = c->dir[1].to = s.host;
   c->dir[0].to = c->dir[1].from = server->id();
   c->client_ep = s.local;
@@ -298,12 +324,19 @@ void socket_close(socket_impl& s) noexcept {
   unhold_connect(s);
   if (s.connect_timer.head) ns.sched->forget(s.connect_timer);
   if (s.conn) {
-    if (!s.out->fin_sent && !s.out->reset) {
-      s.out->fin_sent = true;
-      send_segment(*s.out, true);
+    if (!s.out->reset) {
+      // Closing with received bytes unread sends an RST, else a FIN.
+      if (s.in->delivered > s.in->read) {
+        s.out->fin_sent = s.out->rst_sent = true;
+        send_segment(*s.out, segment_kind::rst);
+      } else if (!s.out->fin_sent) {
+        s.out->fin_sent = true;
+        send_segment(*s.out, segment_kind::fin);
+      }
     }
     s.out->writer = nullptr;
     s.in->reader = nullptr;
+    s.in->reader_closed = true;
     s.conn.reset();
     s.in = s.out = nullptr;
   }
@@ -334,7 +367,7 @@ void socket_shutdown(socket_impl& s, asio::socket_base::shutdown_type what, erro
     s.shut_send = true;
     if (!s.out->fin_sent && !s.out->reset) {
       s.out->fin_sent = true;
-      send_segment(*s.out, true);
+      send_segment(*s.out, segment_kind::fin);
     }
   }
   if (what != asio::socket_base::shutdown_send) {

@@ -38,29 +38,41 @@ struct event_op final : sd::wait_op {
 event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseconds at, void (*fn)(event_op*),
                     void* target);
 
+// What a segment carries besides bytes: a FIN (end of stream), or an RST
+// (the sender closed with received data unread, as real TCP does: the
+// connection is reset when it arrives).
+enum class segment_kind : std::uint8_t { data, fin, rst };
+
+// A segment in flight: bytes up to `end` arrive at `at`.
+struct segment {
+  std::size_t end;
+  std::chrono::nanoseconds at;
+  std::uint64_t step;  // the step that sent it: the causal parent of the read that returns it
+  segment_kind kind;
+};
+
 // One direction of a connection. Bytes [read, delivered) of buf are readable
 // by the receiver; [delivered, written) are in flight, released in order by
 // segments as their delivery times pass.
 struct pipe {
-  struct segment {
-    std::size_t end;
-    std::chrono::nanoseconds at;
-    bool fin;
-  };
-
   pipe() = default;
   pipe(const pipe&) = delete;
   ~pipe();
 
   network_state* ns = nullptr;
+  connection* owner = nullptr;
   std::uint32_t from = 0, to = 0;
   std::vector<char> buf;
   std::size_t read = 0, delivered = 0, written = 0;
   std::vector<segment> segs;
   std::size_t seg_head = 0;
   std::chrono::nanoseconds last_at{0};
+  std::uint64_t delivered_step = 0;  // segment::step of the last delivered segment
   sd::timer_state timer;  // the delivery event in flight, if armed
   bool armed = false, held = false, fin_sent = false, eof = false, reset = false;
+  // The receiving socket was closed: data (not a FIN) arriving there is
+  // answered by an RST on the other pipe, as a closed port does.
+  bool reader_closed = false, rst_sent = false;
   socket_impl* reader = nullptr;
   socket_impl* writer = nullptr;
 };
