@@ -85,6 +85,8 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   std::uint64_t runs = eo.runs;
   strategy strat = eo.strategy;
   if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
+  if (eo.jobs > 1024)
+    throw std::invalid_argument(fmt::format("simloop::explore_options::jobs must be at most 1024 (got {})", eo.jobs));
   detail::environment env;
   if (eo.use_environment) {
     env = detail::read_environment();

@@ -256,7 +256,7 @@ TEST(ExploreJobs, SimloopJobsSetsTheWorkersUnlessTheOptionDoes) {
   EXPECT_EQ(replay.ran, (std::vector<std::uint64_t>{7}));
 }
 
-TEST(ExploreJobs, MalformedSimloopJobsNamesTheVariable) {
+TEST(ExploreJobs, MalformedJobsNameTheVariableOrField) {
   scoped_env env;
   for (const char* bad : {"0", "-1", "two", "", "1025"}) {
     env.set("SIMLOOP_JOBS", bad);
@@ -269,6 +269,14 @@ TEST(ExploreJobs, MalformedSimloopJobsNamesTheVariable) {
     }
     EXPECT_TRUE(body.ran.empty());
   }
+  auto body = contended({});
+  try {
+    (void)simloop::explore(with_jobs(1025, 20), body.body());
+    ADD_FAILURE() << "jobs = 1025 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(contains(e.what(), "explore_options::jobs must be at most 1024 (got 1025)")) << e.what();
+  }
+  EXPECT_TRUE(body.ran.empty());
 }
 
 TEST(ExploreJobs, ShardsSplitTheSeedsAndJobsSplitAShard) {
