@@ -74,6 +74,11 @@ environment read_environment() {
   if (auto v = get("SIMLOOP_PROGRESS_MS")) env.progress_ms = parse_u64("SIMLOOP_PROGRESS_MS", *v);
   if (auto v = get("SIMLOOP_CHECK_DETERMINISM")) env.check_determinism = *v != "0";
   if (auto v = get("SIMLOOP_CANCEL_AT")) env.cancel_at = parse_u64("SIMLOOP_CANCEL_AT", *v);
+  if (auto v = get("SIMLOOP_JOBS")) {
+    std::uint64_t n = parse_u64("SIMLOOP_JOBS", *v);
+    if (n == 0 || n > 1024) malformed("SIMLOOP_JOBS", *v, "a number of worker processes from 1 to 1024");
+    env.jobs = static_cast<unsigned>(n);
+  }
   return env;
 }
 

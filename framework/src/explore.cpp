@@ -5,6 +5,7 @@
 #include <simloop/detail/environment.hpp>
 #include <simloop/detail/progress.hpp>
 #include <simloop/detail/regressions.hpp>
+#include <simloop/detail/worker_pool.hpp>
 #include <simloop/simulation.hpp>
 
 #include <fmt/format.h>
@@ -22,6 +23,10 @@ std::string format_time(std::chrono::nanoseconds t) {
   return fmt::format("+{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
 }
 
+constexpr const char* nondeterminism_cause =
+    "  cause:            state that outlives a run (a static, a global, a cache), real time or real\n"
+    "                    randomness, or addresses/unordered containers deciding what to do\n";
+
 // One seed under explore(): once, or twice with the determinism self-check.
 report run_checked(const options& opts, const std::function<boost::asio::awaitable<void>()>& make_body,
                    bool check_determinism) {
@@ -35,12 +40,25 @@ report run_checked(const options& opts, const std::function<boost::asio::awaitab
         "strategy {})\n",
         opts.seed, opts.seed, to_string(opts.strategy));
     msg += divergence;
-    msg += "  cause:            state that outlives a run (a static, a global, a cache), real time or real\n"
-           "                    randomness, or addresses/unordered containers deciding what to do\n";
+    msg += nondeterminism_cause;
     msg += fmt::format("  replay: SIMLOOP_CHECK_DETERMINISM=1 {}\n", replay_command(opts.seed, opts.strategy));
     first.findings.push_back(finding{finding_kind::nondeterminism, std::move(msg), first.steps, first.virtual_elapsed});
   }
   return first;
+}
+
+// A run that failed in a worker process passed when this process ran it
+// again (r): it depends on more than its seed, e.g. on what earlier runs in
+// the same process left behind.
+finding worker_only_failure(const report& r) {
+  std::string msg = fmt::format(
+      "simloop: nondeterminism: seed {:#x} failed in a worker process but passed when run again in the exploring "
+      "process (SIMLOOP_JOBS; strategy {})\n",
+      r.seed, to_string(r.strategy));
+  msg += nondeterminism_cause;
+  msg += fmt::format("  replay: SIMLOOP_CHECK_DETERMINISM=1 SIMLOOP_JOBS=1 {}\n",
+                     replay_command(r.seed, r.strategy, r.cancel_at_point));
+  return finding{finding_kind::nondeterminism, std::move(msg), r.steps, r.virtual_elapsed};
 }
 
 void write_trace(const detail::environment& env, const report& r, const std::string& name) {
@@ -67,6 +85,8 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
   std::uint64_t runs = eo.runs;
   strategy strat = eo.strategy;
   if (runs == 0) throw std::invalid_argument("simloop::explore_options::runs must be positive (got 0)");
+  if (eo.jobs > 1024)
+    throw std::invalid_argument(fmt::format("simloop::explore_options::jobs must be at most 1024 (got {})", eo.jobs));
   detail::environment env;
   if (eo.use_environment) {
     env = detail::read_environment();
@@ -152,28 +172,66 @@ report explore(explore_options eo, std::function<boost::asio::awaitable<void>()>
     }
     return failed;
   };
-  std::uint64_t sampled_from = 0;
+  // The runs after the regression entries, in serial order: with cover,
+  // its counting run, then one run per injectable point it counted; then the
+  // sampled seeds.
+  options cover_opts = opts;
+  std::uint64_t cover_points = 0;
+  std::uint64_t first_sampled = first;
   if (cover) {
     // Each cover run is determined by its own options (seed, strategy,
     // cancel_at_point): what run 1 learned only decides which runs to make.
-    options o = opts;
-    o.seed = first;
-    o.cancel_one_in = 0;
-    o.cancel_at_point = 0;
-    o.count_cancel_points = true;
-    if (attempt(o)) return last;
-    std::uint64_t points = last.cancel_points;
-    o.count_cancel_points = false;
-    for (std::uint64_t point = 1; point <= points; ++point) {
-      o.cancel_at_point = point;
-      if (attempt(o)) return last;
+    cover_opts.seed = first;
+    cover_opts.cancel_one_in = 0;
+    cover_opts.cancel_at_point = 0;
+    cover_opts.count_cancel_points = true;
+    if (attempt(cover_opts)) return last;
+    cover_points = last.cancel_points;
+    cover_opts.count_cancel_points = false;
+    first_sampled = first + 1;
+  }
+  // Run i of the rest: cover runs 1..cover_points, then seeds from first_sampled.
+  std::uint64_t before = made;
+  std::uint64_t rest = cover_points + (runs > before + cover_points ? runs - before - cover_points : 0);
+  auto options_of = [&](std::uint64_t i) {
+    options o = i < cover_points ? cover_opts : opts;
+    if (i < cover_points) o.cancel_at_point = i + 1;
+    else o.seed = first_sampled + (i - cover_points);
+    return o;
+  };
+  auto attempt_at = [&](std::uint64_t i) {
+    made = before + i;
+    return attempt(options_of(i));
+  };
+  unsigned jobs = eo.jobs ? eo.jobs : env.jobs ? *env.jobs : detail::available_cores();
+  if (jobs > 1 && rest >= 3 && !env.seed && detail::can_fork_workers()) {
+    // Workers take all but the last run; this process re-runs the first
+    // failure they found (its effects are the ones that count), or makes
+    // the last run itself when none failed, so that either way the report
+    // returned is from a run in this process, as in a serial exploration.
+    std::uint64_t pooled = rest - 1;
+    auto failed_in_worker = [&](std::uint64_t i) {
+      return !run_checked(options_of(i), make_body, env.check_determinism).ok();
+    };
+    detail::pool_result pool = detail::run_in_workers(
+        pooled, jobs, failed_in_worker, [&](std::uint64_t n) { progress.update(std::min(before + n, runs), 0); });
+    if (pool.started) {
+      for (auto [begin, end] : pool.unfinished)
+        for (std::uint64_t i = begin; i < end; ++i)
+          if (attempt_at(i)) return last;
+      if (pool.first_failure) {
+        if (attempt_at(*pool.first_failure)) return last;
+        last.findings.push_back(worker_only_failure(last));
+        progress.finish(std::min(made, runs), 1);
+        return last;
+      }
+      if (attempt_at(pooled)) return last;
+      progress.finish(runs, 0);
+      return last;
     }
-    sampled_from = 1;
   }
-  for (std::uint64_t i = sampled_from; made < runs; ++i) {
-    opts.seed = first + i;
-    if (attempt(opts)) return last;
-  }
+  for (std::uint64_t i = 0; i < rest; ++i)
+    if (attempt_at(i)) return last;
   progress.finish(runs, 0);
   if (env.seed) write_trace(env, last, eo.name);
   return last;

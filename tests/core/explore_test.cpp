@@ -1,5 +1,6 @@
 // explore(): many seeds, stop at the first failure; the SIMLOOP_* variables
 // that steer it, and their errors.
+#include "explore_support.hpp"
 #include "support.hpp"
 
 #include <gtest/gtest.h>
@@ -12,55 +13,19 @@
 #include <vector>
 
 using simloop_test::contains;
+using simloop_test::scoped_env;
+using simloop_test::seed_recorder;
 
 namespace {
-
-// Sets (or unsets) SIMLOOP_* variables for one test and restores them after.
-class scoped_env {
- public:
-  scoped_env() {
-    for (const char* name : names_) {
-      const char* v = std::getenv(name);
-      saved_.push_back(v ? std::optional<std::string>(v) : std::nullopt);
-      ::unsetenv(name);
-    }
-  }
-  ~scoped_env() {
-    for (std::size_t i = 0; i < std::size(names_); ++i) {
-      if (saved_[i]) ::setenv(names_[i], saved_[i]->c_str(), 1);
-      else ::unsetenv(names_[i]);
-    }
-  }
-  void set(const char* name, const char* value) { ::setenv(name, value, 1); }
-  void unset(const char* name) { ::unsetenv(name); }
-
- private:
-  static constexpr const char* names_[] = {"SIMLOOP_SEED", "SIMLOOP_RUNS", "SIMLOOP_STRATEGY", "SIMLOOP_SHARD"};
-  std::vector<std::optional<std::string>> saved_;
-};
-
-// A body that fails on the seeds in `failing` and records every seed it ran.
-struct seed_recorder {
-  std::set<std::uint64_t> failing;
-  std::vector<std::uint64_t> ran;
-  std::vector<simloop::strategy> strategies;
-
-  std::function<asio::awaitable<void>()> body() {
-    return [this]() -> asio::awaitable<void> {
-      const auto& o = simloop::simulation::current()->get_options();
-      ran.push_back(o.seed);
-      strategies.push_back(o.strategy);
-      co_await simloop::yield();
-      SIMLOOP_ASSERT(failing.count(o.seed) == 0);
-    };
-  }
-};
 
 simloop::explore_options opts(std::uint64_t first, std::uint64_t runs, bool env = true) {
   simloop::explore_options eo;
   eo.first_seed = first;
   eo.runs = runs;
   eo.use_environment = env;
+  // These tests look at what every run did in this process (seed_recorder):
+  // serial. explore_jobs_test.cpp explores with worker processes.
+  eo.jobs = 1;
   return eo;
 }
 

@@ -36,15 +36,18 @@ inline std::string only_finding(const simloop::report& r, simloop::finding_kind 
   return found;
 }
 
-// A fixed program stays silent over many seeds of random and pct.
+// A fixed program stays silent over many seeds of random and pct. jobs as
+// in explore_options: 1 when the test counts something over all runs in
+// this process (worker processes would count into their own copies).
 inline void expect_silent(const std::function<asio::awaitable<void>()>& body, std::uint64_t runs = 1000,
-                          simloop::options base = {}) {
+                          simloop::options base = {}, unsigned jobs = 0) {
   for (auto s : {simloop::strategy::random, simloop::strategy::pct}) {
     simloop::explore_options eo;
     eo.runs = runs;
     eo.strategy = s;
     eo.base = base;
     eo.use_environment = false;
+    eo.jobs = jobs;
     simloop::report r = simloop::explore(eo, body);
     EXPECT_TRUE(r.ok()) << "strategy " << simloop::to_string(s) << ", run " << r.runs << ":\n" << r.describe();
     EXPECT_EQ(r.runs, runs);

@@ -9,18 +9,12 @@
 using glue_test::count;
 using glue_test::fresh_dir;
 using glue_test::read_file;
+using glue_test::replay_seed;
 using glue_test::run;
 
 namespace {
 
 const std::string subject = SIMLOOP_GLUE_SUBJECT;
-
-// The seed in "SIMLOOP_SEED=0x.." of a failure's replay line.
-std::string replay_seed(const std::string& output) {
-  std::smatch m;
-  if (std::regex_search(output, m, std::regex("SIMLOOP_SEED=(0x[0-9a-f]+)"))) return m[1];
-  return {};
-}
 
 }  // namespace
 

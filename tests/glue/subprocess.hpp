@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -22,7 +23,7 @@ struct outcome {
 inline outcome run(const std::string& env, const std::string& binary, const std::string& args) {
   // A clean slate: no SIMLOOP_* or GTEST_* variable of ours leaks in.
   std::string cmd = "env -u SIMLOOP_SEED -u SIMLOOP_RUNS -u SIMLOOP_STRATEGY -u SIMLOOP_SHARD -u SIMLOOP_TRACE "
-                    "-u SIMLOOP_QUIET -u SIMLOOP_CHECK_DETERMINISM -u SIMLOOP_PROGRESS_MS -u GTEST_TOTAL_SHARDS "
+                    "-u SIMLOOP_QUIET -u SIMLOOP_CHECK_DETERMINISM -u SIMLOOP_PROGRESS_MS -u SIMLOOP_JOBS -u GTEST_TOTAL_SHARDS "
                     "-u GTEST_SHARD_INDEX -u GTEST_OUTPUT SIMLOOP_REGRESSIONS=" SIMLOOP_GLUE_TMP "/default-regressions " +
                     env + " '" + binary + "' " + args + " 2>&1";
   outcome o;
@@ -48,6 +49,13 @@ inline std::string fresh_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// The seed in "SIMLOOP_SEED=0x.." of a failure's replay line.
+inline std::string replay_seed(const std::string& output) {
+  std::smatch m;
+  if (std::regex_search(output, m, std::regex("SIMLOOP_SEED=(0x[0-9a-f]+)"))) return m[1];
+  return {};
 }
 
 inline std::string read_file(const std::string& path) {

@@ -40,6 +40,21 @@ struct explore_options {
   // replay line carries SIMLOOP_CANCEL_AT. Cover runs are not appended to
   // the regressions file (it keeps seed and strategy only). Default false.
   bool cancel_each_point = false;
+  // Worker processes that run seeds in parallel (docs/parallel.md). 0 (the
+  // default): SIMLOOP_JOBS when set (and use_environment), else the number
+  // of cores; 1: every run in this process, one after another. The result is
+  // the serial one whatever the number: the same first failing run, and its
+  // report made by running that seed again in this process, so that only
+  // this process's run of it has effects that count (gtest failures, output,
+  // the regressions file, SIMLOOP_TRACE). Workers are forked after the
+  // regression entries (and cancel_each_point's counting run) have run here;
+  // a worker's output is discarded, and its other effects on memory stay in
+  // the worker. A body whose runs must all leave their effects in this
+  // process (counting something across runs in a captured variable) sets 1.
+  // Serial whatever the value: SIMLOOP_SEED, fewer than 3 runs, a process
+  // with more than one thread (fork would be unsafe), systems other than
+  // Linux.
+  unsigned jobs = 0;
 };
 
 // Runs make_body() on a fresh simulation for seeds first_seed,
@@ -55,9 +70,11 @@ struct explore_options {
 // (or the SIMLOOP_SEED run) as Chrome trace-event JSON. SIMLOOP_CHECK_DETERMINISM=1
 // runs every seed twice and reports a nondeterminism finding naming the first
 // divergent step. SIMLOOP_CANCEL_AT=<i> (with SIMLOOP_SEED) sets
-// options::cancel_at_point: the replay of a cancel_each_point run. Progress goes to stderr (a live line on a terminal, a line
-// every 5 s otherwise, period SIMLOOP_PROGRESS_MS) unless SIMLOOP_QUIET is set;
-// nothing of it reaches a run.
+// options::cancel_at_point: the replay of a cancel_each_point run.
+// SIMLOOP_JOBS=<n> sets the worker processes when jobs is 0. Progress goes to
+// stderr (a live line on a terminal, a line every 5 s otherwise, period
+// SIMLOOP_PROGRESS_MS) unless SIMLOOP_QUIET is set; nothing of it reaches a
+// run.
 report explore(explore_options, std::function<boost::asio::awaitable<void>()> make_body);
 
 // Runs one seed (what explore does per seed).

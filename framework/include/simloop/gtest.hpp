@@ -13,8 +13,11 @@
 namespace simloop::gtest {
 
 // What SIMLOOP_TEST's gtest body does: explores make_body over eo's seeds
-// (SIMLOOP_RUNS, SIMLOOP_SEED, SIMLOOP_STRATEGY, SIMLOOP_SHARD apply), with
-// regressions kept next to `source_file`. A failing run becomes one gtest
+// (SIMLOOP_RUNS, SIMLOOP_SEED, SIMLOOP_STRATEGY, SIMLOOP_SHARD, SIMLOOP_JOBS
+// apply), with regressions kept next to `source_file`. With several jobs the
+// seeds run in worker processes whose gtest results and output are thrown
+// away; the failing seed runs again in this process, so its EXPECT_*
+// failures are reported once. A failing run becomes one gtest
 // failure holding every finding and one replay line
 // (SIMLOOP_SEED=... ./binary --gtest_filter=Suite.Name); a malformed SIMLOOP_*
 // variable fails the test naming the variable and its expected form. A

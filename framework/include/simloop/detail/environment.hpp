@@ -21,6 +21,7 @@ struct environment {
   std::optional<std::uint64_t> progress_ms;   // SIMLOOP_PROGRESS_MS=<n>: progress line period
   bool check_determinism = false;             // SIMLOOP_CHECK_DETERMINISM=1
   std::optional<std::uint64_t> cancel_at;     // SIMLOOP_CANCEL_AT=<n>: options::cancel_at_point
+  std::optional<unsigned> jobs;               // SIMLOOP_JOBS=<n>, 1 <= n <= 1024: worker processes
 };
 
 // Reads and validates every SIMLOOP_* variable. A malformed value throws
