@@ -29,6 +29,7 @@ void validate(const options& o) {
   if (o.cancel_one_in == 1) bad("cancel_one_in", "must be 0 (off) or >= 2 (got 1; cancel_at_point injects at one chosen point)");
   if (o.cancel_types == 0 || o.cancel_types > 15)
     bad("cancel_types", fmt::format("must be a non-empty set of simloop::cancel_type_bits (got {})", o.cancel_types));
+  if (o.max_delay.count() < 0) bad("max_delay", fmt::format("must not be negative (got {}ns)", o.max_delay.count()));
   if (o.cancel_targets == 0 || o.cancel_targets > 3)
     bad("cancel_targets", fmt::format("must be a non-empty set of simloop::cancel_target_bits (got {})", o.cancel_targets));
   if (o.cancellation_grace.count() < 0)

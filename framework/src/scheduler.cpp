@@ -390,7 +390,7 @@ void scheduler::loop(Strategy& strategy) {
     // and let them run first, which no event loop does (its timer queue
     // hands out expired waits in deadline order).
     if (count_fired_ && fired_ready_ == 0 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
-        decide(options_.delay_one_in) == options_.delay_one_in - 1) {
+        timers_.earliest() - now_ <= options_.max_delay && decide(options_.delay_one_in) == options_.delay_one_in - 1) {
       if (!advance_time()) break;
     }
     if (step_ >= options_.step_limit) {

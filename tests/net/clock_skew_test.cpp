@@ -129,6 +129,7 @@ asio::awaitable<void> lease_program() {
   auto ex = co_await asio::this_coro::executor;
   simloop::queue<std::int64_t> grants(ex);
   int holder = 0;
+  bool overlap = false;  // the client used the lease while another held it
 
   auto serve = [&]() -> asio::awaitable<void> {
     holder = 1;
@@ -146,7 +147,7 @@ asio::awaitable<void> lease_program() {
     std::int64_t grant = co_await std::move(get);
     auto until = Absolute ? std::chrono::nanoseconds(grant) : asked + std::chrono::nanoseconds(grant) - 1s;
     while (since_epoch() < until) {
-      SIMLOOP_ASSERT(holder == 1);  // nobody else holds it while we use it
+      if (holder != 1) overlap = true;
       co_await simloop::sleep_for(100ms);
     }
   };
@@ -157,6 +158,9 @@ asio::awaitable<void> lease_program() {
   co_await std::move(server_done);
   auto client_done = on_client.async_wait(use_awaitable);
   co_await std::move(client_done);
+  // Checked once both have ended (a run stopped while the body waits on a
+  // task group would leave that wait behind: README, known limits).
+  SIMLOOP_ASSERT(!overlap);  // nobody else held the lease while the client used it
 }
 
 }  // namespace
@@ -166,7 +170,7 @@ TEST(ClockSkew, LeaseExpiryComparedAcrossHostsIsCaught) {
     simloop::report r = simloop::explore({.runs = 1000, .strategy = s, .use_environment = false},
                                          [] { return lease_program<true>(); });
     ASSERT_FALSE(r.ok()) << simloop::to_string(s);
-    EXPECT_NE(r.findings[0].message.find("SIMLOOP_ASSERT(holder == 1)"), std::string::npos) << r.describe();
+    EXPECT_NE(r.findings[0].message.find("SIMLOOP_ASSERT(!overlap)"), std::string::npos) << r.describe();
     EXPECT_LT(r.runs, 20u);
   }
 }

@@ -93,6 +93,12 @@ struct options {
   // ahead at most points. A test that asserts exact virtual times under
   // random or pct sets it to 0.
   std::uint32_t delay_one_in = 200;
+  // The longest slow step delay injection models: it jumps only to a
+  // deadline at most this far ahead. Default 100ms (what step_cpu_budget
+  // and asyncio's slow_callback_duration call a slow step), so a test that
+  // sleeps a second to let its tasks finish is not second-guessed, while a
+  // 1ms timer racing runnable work is. Must not be negative.
+  std::chrono::nanoseconds max_delay = std::chrono::milliseconds(100);
 
   // Cancellation injection (docs/cancellation.md): each time an operation
   // awaited under simloop::timeout / with_deadline suspends (an "injectable
