@@ -50,6 +50,18 @@ class pct_strategy {
 
   operation* take(ready_set& ready, choice_source&, std::uint32_t& choice) {
     ++step_;
+    if (ready.size() == 1 && indexed_ == 0 && ready.removed() == removed_) {
+      // One entry, which became ready since the last take: the index is
+      // empty and the pick is forced. Only its lane's priority may change.
+      operation* op = ready[0];
+      lane_state& l = lane_of(op->lane_);
+      while (next_change_ < change_points_.size() && change_points_[next_change_] == step_)
+        l.priority = depth_ - ++next_change_;
+      choice = 0;
+      ready.pop_front();
+      removed_ = ready.removed();
+      return op;
+    }
     index(ready);
     std::uint32_t lane = heap_.front();
     while (next_change_ < change_points_.size() && change_points_[next_change_] == step_) {
