@@ -79,13 +79,16 @@ class op_pool {
     spare_blocks() = default;
     spare_blocks(const spare_blocks&) = delete;
     spare_blocks& operator=(const spare_blocks&) = delete;
+    // Leaves the lists empty: a pool that dies later on this thread (a
+    // simulation destroyed during static destruction) then finds no freed
+    // block here.
     ~spare_blocks() {
-      for (node* p : head) {
-        while (p) {
-          node* next = p->next;
+      for (std::size_t c = 0; c < class_count; ++c) {
+        while (node* p = head[c]) {
+          head[c] = p->next;
           ::operator delete(p);
-          p = next;
         }
+        count[c] = 0;
       }
     }
   };
