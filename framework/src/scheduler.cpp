@@ -32,10 +32,15 @@ thread_local scheduler* tl_current = nullptr;
 // thread_info_base on top of its thread call stack, and allocates afresh
 // when there is none (outside io_context::run). A run puts one there, as
 // io_context::run does: every sleep_for, use_awaitable operation and
-// co_spawn then reuses memory instead of calling malloc.
+// co_spawn then reuses memory instead of calling malloc. The cache is the
+// thread's, not the run's: the next run on the thread starts with the
+// frames the last one freed (addresses never reach a schedule).
 struct frame_recycler : boost::asio::detail::thread_context {
-  boost::asio::detail::thread_info_base info;
-  thread_call_stack::context on_stack{this, info};
+  static boost::asio::detail::thread_info_base& thread_cache() {
+    thread_local boost::asio::detail::thread_info_base cache;
+    return cache;
+  }
+  thread_call_stack::context on_stack{this, thread_cache()};
 };
 
 choice_source make_source(const options& o) {
@@ -98,8 +103,7 @@ scheduler::scheduler(simulation& owner, const options& opts)
     : owner_(owner),
       options_(opts),
       source_(make_source(opts)),
-      budget_(opts.step_cpu_budget.count()),
-      alive_(std::make_shared<scheduler*>(this)) {
+      budget_(opts.step_cpu_budget.count()) {
   validate(options_);
   inject_ = options_.cancel_at_point != 0 || options_.count_cancel_points ||
             (options_.cancel_one_in > 1 && options_.strategy != strategy::fifo);
@@ -144,6 +148,7 @@ void scheduler::leave_lane(std::uint32_t prev) noexcept {
 void scheduler::hb_deleter::operator()(happens_before_state* p) const noexcept { delete p; }
 
 scheduler::~scheduler() {
+  destroyed_ = true;
   alive_.reset();
   destroy_everything();
 }

@@ -4,6 +4,9 @@
 #include <simloop/detail/spawn_site.hpp>
 #include <simloop/simulation.hpp>
 
+#include <algorithm>
+#include <cstddef>
+#include <new>
 #include <utility>
 
 namespace simloop::detail {
@@ -45,8 +48,16 @@ void task_frame::on_create(any_executor& ex) noexcept {
       if (spawn_call_) return;
     }
   }
-  if (e->context().get_options().capture_spawn_sites)
-    spawn_frame_count_ = capture_return_addresses(spawn_frames_, max_spawn_frames);
+  if (e->context().get_options().capture_spawn_sites) {
+    void* frames[max_spawn_frames];
+    const int n = capture_return_addresses(frames, max_spawn_frames);
+    if (n <= 0) return;
+    // noexcept: without memory the site is reported unknown, as when off.
+    spawn_frames_.reset(new (std::nothrow) void*[static_cast<std::size_t>(n)]);
+    if (!spawn_frames_) return;
+    std::copy(frames, frames + n, spawn_frames_.get());
+    spawn_frame_count_ = n;
+  }
 }
 
 void task_frame::on_start() noexcept {

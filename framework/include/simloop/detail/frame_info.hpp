@@ -81,7 +81,6 @@ const frame_info* info_of(const boost::asio::awaitable<T, boost::asio::any_io_ex
 struct wait_record {
   source_site at;                      // the co_await (function = the awaiting coroutine)
   const char* target = nullptr;        // the awaited coroutine's name, when it is one
-  source_site target_defined;          // and where that coroutine is defined
   const std::type_info* op = nullptr;  // the awaited operation's type, when known
   const void* object = nullptr;        // the operation's I/O object, when known
 };

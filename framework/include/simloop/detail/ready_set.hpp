@@ -15,12 +15,18 @@ namespace simloop::detail {
 // A ring buffer of operation pointers. Index 0 is the oldest entry: the pick a
 // FIFO scheduler (and a single-threaded io_context) makes, and the pick that
 // choice 0 means for every strategy.
+//
+// Each ready op keeps its ring slot in aux_ (free while an op is ready: the
+// timer heap index it held is dead once the wait left the heap), so a
+// strategy that finds an op by other means (pct) learns its index in O(1).
 class ready_set {
  public:
-  ready_set() { grow(); }
+  ready_set() = default;
   ready_set(const ready_set&) = delete;
   ready_set& operator=(const ready_set&) = delete;
-  ~ready_set() { std::free(ring_); }
+  ~ready_set() {
+    if (ring_ != inline_) std::free(ring_);
+  }
 
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
@@ -28,12 +34,17 @@ class ready_set {
     return ring_[(head_ + i) & mask_];
   }
 
-  // Stamps the op's age in aux_ (free while an op is ready: the timer heap
-  // index it held is dead once the wait left the heap).
+  // The index of a ready op.
+  std::size_t index_of(const operation* op) const noexcept { return (op->aux_ - head_) & mask_; }
+  // How many entries ever left the set: a strategy that indexes the set
+  // itself sees from it whether anything but its own picks removed entries.
+  std::uint64_t removed() const noexcept { return removed_; }
+
   void push_back(operation* op) {
     if (size_ == mask_ + 1) grow();
-    op->aux_ = next_age_++;
-    ring_[(head_ + size_) & mask_] = op;
+    const std::size_t at = (head_ + size_) & mask_;
+    op->aux_ = static_cast<std::uint32_t>(at);
+    ring_[at] = op;
     ++size_;
   }
 
@@ -41,6 +52,7 @@ class ready_set {
     operation* op = ring_[head_];
     head_ = (head_ + 1) & mask_;
     --size_;
+    ++removed_;
     return op;
   }
 
@@ -51,9 +63,13 @@ class ready_set {
     assert(i < size_);
     std::size_t at = (head_ + i) & mask_;
     operation* op = ring_[at];
-    ring_[at] = ring_[head_];
+    if (at != head_) {
+      ring_[at] = ring_[head_];
+      ring_[at]->aux_ = static_cast<std::uint32_t>(at);
+    }
     head_ = (head_ + 1) & mask_;
     --size_;
+    ++removed_;
     return op;
   }
 
@@ -63,17 +79,15 @@ class ready_set {
   operation* take_stable(std::size_t i) noexcept {
     assert(i < size_);
     operation* op = (*this)[i];
-    for (std::size_t j = i; j > 0; --j)
-      ring_[(head_ + j) & mask_] = ring_[(head_ + j - 1) & mask_];
+    for (std::size_t j = i; j > 0; --j) {
+      const std::size_t to = (head_ + j) & mask_;
+      ring_[to] = ring_[(head_ + j - 1) & mask_];
+      ring_[to]->aux_ = static_cast<std::uint32_t>(to);
+    }
     head_ = (head_ + 1) & mask_;
     --size_;
+    ++removed_;
     return op;
-  }
-
-  // True when a entered the ready set before b. Ages are 32-bit and wrap:
-  // the comparison holds while the two entered less than 2^31 pushes apart.
-  static bool older(const operation* a, const operation* b) noexcept {
-    return static_cast<std::int32_t>(a->aux_ - b->aux_) < 0;
   }
 
   template <class F>
@@ -83,21 +97,27 @@ class ready_set {
 
  private:
   void grow() {
-    std::size_t cap = ring_ ? (mask_ + 1) * 2 : 64;
+    std::size_t cap = (mask_ + 1) * 2;
     auto* next = static_cast<operation**>(std::malloc(cap * sizeof(operation*)));
     if (!next) throw std::bad_alloc();
-    for (std::size_t i = 0; i < size_; ++i) next[i] = (*this)[i];
-    std::free(ring_);
+    for (std::size_t i = 0; i < size_; ++i) {
+      next[i] = (*this)[i];
+      next[i]->aux_ = static_cast<std::uint32_t>(i);
+    }
+    if (ring_ != inline_) std::free(ring_);
     ring_ = next;
     head_ = 0;
     mask_ = cap - 1;
   }
 
-  operation** ring_ = nullptr;
+  // A small run never leaves the inline ring: no allocation per simulation.
+  static constexpr std::size_t inline_size = 32;
+  operation* inline_[inline_size];
+  operation** ring_ = inline_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
-  std::size_t mask_ = 0;
-  std::uint32_t next_age_ = 0;
+  std::size_t mask_ = inline_size - 1;
+  std::uint64_t removed_ = 0;
 };
 
 }  // namespace simloop::detail

@@ -293,8 +293,12 @@ class scheduler {
 
   report run(boost::asio::awaitable<void> body);
 
-  // Lifetime token for I/O objects that may outlive the simulation.
-  std::weak_ptr<scheduler*> alive_token() const noexcept { return alive_; }
+  // Lifetime token for I/O objects that may outlive the simulation. Made on
+  // first use: a run without timers allocates none.
+  std::weak_ptr<scheduler*> alive_token() const {
+    if (!alive_ && !destroyed_) alive_ = std::make_shared<scheduler*>(const_cast<scheduler*>(this));
+    return alive_;
+  }
 
  private:
   template <class Strategy>
@@ -350,7 +354,11 @@ class scheduler {
     std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
     hash_ = (hash_ ^ v) * 0x100000001b3ULL;
     hash_ ^= hash_ >> 29;
-    if (n > 1) choices_.push_back(choice);
+    if (n > 1) {
+      // One allocation for a short run's choices, not one per doubling.
+      if (choices_.capacity() == 0) choices_.reserve(32);
+      choices_.push_back(choice);
+    }
     if (options_.record_trace) trace_.push_back(trace_step{lane, choice});
   }
 
@@ -405,7 +413,8 @@ class scheduler {
   std::vector<std::uint64_t> trace_parents_;
   std::vector<finding> findings_;
 
-  std::shared_ptr<scheduler*> alive_;
+  mutable std::shared_ptr<scheduler*> alive_;
+  bool destroyed_ = false;  // in ~scheduler: tokens handed out now are expired
   // Vector clocks over lanes (src/races/): one call per step when on.
   struct hb_deleter {
     void operator()(happens_before_state*) const noexcept;

@@ -12,6 +12,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <type_traits>
 #include <typeinfo>
 
@@ -132,8 +133,9 @@ class task_frame : public entry_frame_base {
   // spawn_inside() is the library's co_spawn call.
   const source_site& spawn_call() const noexcept { return spawn_call_; }
   const source_site& spawn_inside() const noexcept { return spawn_inside_; }
-  // Return addresses inside co_spawn (when options::capture_spawn_sites).
-  void* const* spawn_frames() const noexcept { return spawn_frames_; }
+  // Return addresses inside co_spawn (when options::capture_spawn_sites and
+  // the call site was not known: the fallback).
+  void* const* spawn_frames() const noexcept { return spawn_frames_.get(); }
   int spawn_frame_count() const noexcept { return spawn_frame_count_; }
   bool detached() const noexcept { return detached_; }
   // The last co_await of a user coroutine, and the innermost co_await of
@@ -172,7 +174,9 @@ class task_frame : public entry_frame_base {
   source_site spawn_inside_;
   wait_record user_wait_;
   wait_record inner_wait_;
-  void* spawn_frames_[max_spawn_frames];
+  // Allocated only when captured: most tasks know their call site, and a
+  // million suspended tasks must not carry 192 unused bytes each.
+  std::unique_ptr<void*[]> spawn_frames_;
 };
 
 template <class T>

@@ -14,22 +14,27 @@ namespace simloop::detail {
 // what it waits on now) is kept in its entry frame, a detail::task_frame
 // (detail/task_frame.hpp), as pointers and words; detail/task_report.hpp
 // formats it (task_label, describe_task) only when a finding is printed.
+// 32 bytes: a million tasks keep a million of these.
 struct task_record {
   void* frame = nullptr;          // the entry frame (a task_frame), while the task lives
-  std::uint32_t parent = 0;       // lane that spawned it
   std::uint64_t spawn_step = 0;   // step during which it was spawned
+  std::uint32_t parent = 0;       // lane that spawned it
+  std::uint32_t host = 0;         // simulated host (net::host::id), 0: none
   bool alive = false;
   bool torn_down = false;         // ended by the simulation's teardown, not by finishing
-  std::uint32_t host = 0;         // simulated host (net::host::id), 0: none
 };
 
 class task_registry {
  public:
-  task_registry() { tasks_.emplace_back(); }
+  task_registry() {
+    // One allocation for a small run's tasks, not one per doubling.
+    tasks_.reserve(16);
+    tasks_.emplace_back();
+  }
 
   std::uint32_t spawn(void* frame, std::uint32_t parent, std::uint64_t step) {
     auto lane = static_cast<std::uint32_t>(tasks_.size());
-    tasks_.push_back(task_record{frame, parent, step, true});
+    tasks_.push_back(task_record{frame, step, parent, 0, true});
     ++alive_;
     return lane;
   }

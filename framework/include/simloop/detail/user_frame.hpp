@@ -91,10 +91,7 @@ class user_frame : public frame_with_info<T> {
       if (const frame_info* t = info_of(a)) {
         r.op = t->op;
         r.object = t->object;
-        if (!t->op) {
-          r.target = t->defined.function;
-          r.target_defined = t->defined;
-        }
+        if (!t->op) r.target = t->defined.function;
       }
       task->note_wait(this->info, r);
     }
