@@ -188,9 +188,15 @@ void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
   op->armed_lane = current_lane_;
   op->parent_step_ = step_;
   if (op->deadline <= now_) {
-    // Asio posts the completion of a wait whose expiry has passed.
+    // Asio posts the completion of a wait whose expiry has passed. It is
+    // due now: delay injection waits for it as for any fired wait (a
+    // sleep_for(0) resumes at the time it was called).
     op->ec = {};
     op->owner = nullptr;
+    if (count_fired_) {
+      op->fired = true;
+      ++fired_ready_;
+    }
     ready_.push_back(op);
     return;
   }

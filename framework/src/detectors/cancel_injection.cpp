@@ -96,6 +96,10 @@ void scheduler::inject_cancel(cancel_point& p) {
   timers_.remove(w);
   w->ec = {};
   w->parent_step_ = step_;
+  if (count_fired_) {
+    w->fired = true;
+    ++fired_ready_;
+  }
   ready_.push_back(w);
   hash_ = (hash_ ^ ((std::uint64_t{p.op_lane} << 32) | (0xca000000ULL + p.injected_type))) * 0x100000001b3ULL;
   hash_ ^= hash_ >> 29;
