@@ -20,6 +20,7 @@
 #include <cxxabi.h>
 #include <exception>
 #include <stdexcept>
+#include <type_traits>
 #include <typeinfo>
 
 namespace simloop::detail {
@@ -151,6 +152,8 @@ scheduler::~scheduler() {
   destroyed_ = true;
   alive_.reset();
   destroy_everything();
+  // Primitives that outlive the simulation forget it.
+  while (parked_) forget_parked(*parked_);
 }
 
 void scheduler::set_host_clock(std::uint32_t host, host_clock c) {
@@ -247,8 +250,10 @@ void scheduler::forget(timer_state& t) noexcept {
 std::uint64_t scheduler::decide(std::uint64_t n) {
   if (n <= 1) return 0;
   std::uint64_t v = 0;
-  if (options_.strategy != strategy::fifo) v = source_.choose(n);
-  choices_.push_back(static_cast<std::uint32_t>(v));
+  if (options_.strategy != strategy::fifo) {
+    v = source_.choose(n);
+    choices_.push_back(static_cast<std::uint32_t>(v));
+  }
   hash_ = (hash_ ^ (v + 0x51ed27ULL)) * 0x100000001b3ULL;
   return v;
 }
@@ -421,7 +426,7 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     const std::uint32_t step_lane = current_lane_;
-    record_step(current_lane_, choice, n);
+    record_step<!std::is_same_v<Strategy, fifo_strategy>>(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
     in_step_ = true;
@@ -551,6 +556,7 @@ void scheduler::destroy_everything() noexcept {
         op->destroy();
       }
     }
+    if (discard_parked_waiters() > 0) continue;
     if (!teardown_hook_ || teardown_hook_(teardown_ctx_) == 0) break;
   }
   tearing_down_ = false;

@@ -188,12 +188,6 @@ TEST(TaskRegistry, LibrarySpawnsNameTheUsersLine) {
 }
 
 TEST(TaskRegistry, GatherChildrenNameTheUsersLine) {
-#if defined(__SANITIZE_ADDRESS__)
-  // A run stopped while a task waits inside a simloop primitive's waiter
-  // list (gather's task_group) leaks that frame at teardown (a known
-  // scheduler teardown bug, see the README's known limits).
-  GTEST_SKIP() << "known teardown leak of frames parked in a primitive's waiter list";
-#endif
   std::string m = detector_test::only_finding(run_library_spawns(&gather_forever), simloop::finding_kind::deadlock);
   EXPECT_TRUE(contains(m, fmt::format("spawned at  {} (inside simloop/gather.hpp)\n", site("task_registry_test.cpp", gather_line))));
   EXPECT_EQ(m.find("(unknown"), std::string::npos) << m;

@@ -73,6 +73,8 @@ struct report {
   simloop::strategy strategy = strategy::random;
   // Every decision the run took (schedule picks and data choices) in order;
   // options{.strategy = strategy::replay, .choices = choices} replays it.
+  // Empty under strategy::fifo: each of its decisions is the default pick 0,
+  // which replay takes past the end of its list, so an empty list replays it.
   std::vector<std::uint32_t> choices;
   std::vector<trace_step> trace;        // when options::record_trace
   std::vector<trace_time> time_changes; // when options::record_trace

@@ -1,7 +1,9 @@
 // simloop/detail/op_pool.hpp: recycled memory for handler operations.
 #pragma once
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 namespace simloop::detail {
@@ -25,7 +27,10 @@ class op_pool {
   // next simulation on this thread; the rest back to the heap.
   ~op_pool() {
     spare_blocks& spare = thread_spares();
-    for (std::size_t c = 0; c < class_count; ++c) {
+    // Only the classes that ever got a block back (a short run uses two or
+    // three of the 32).
+    for (std::uint32_t used = used_; used != 0; used &= used - 1) {
+      const auto c = static_cast<std::size_t>(std::countr_zero(used));
       while (node* p = free_[c]) {
         free_[c] = p->next;
         if (spare.count[c] < spare_limit) {
@@ -64,6 +69,7 @@ class op_pool {
     auto* nd = static_cast<node*>(p);
     nd->next = free_[c];
     free_[c] = nd;
+    used_ |= std::uint32_t{1} << c;
   }
 
  private:
@@ -102,6 +108,8 @@ class op_pool {
     return c < class_count ? c : class_count;
   }
   node* free_[class_count] = {};
+  std::uint32_t used_ = 0;  // bit c: free_[c] was ever non-empty
+  static_assert(class_count <= 32);
 };
 
 }  // namespace simloop::detail

@@ -31,6 +31,7 @@ namespace simloop::detail {
 
 class scheduler;
 class happens_before_state;
+class waiter_owner;
 
 // The scheduler whose run() is on this thread's stack, if any.
 scheduler* current_scheduler() noexcept;
@@ -191,6 +192,11 @@ class scheduler {
     teardown_hook_ = hook;
     teardown_ctx_ = ctx;
   }
+  // Primitives with queued waiters (detail/waiter.hpp): noted on their first
+  // wait in this simulation, forgotten when destroyed; the teardown destroys
+  // the waiters still queued (src/waiters.cpp).
+  void note_parked(waiter_owner& o) noexcept;
+  void forget_parked(waiter_owner& o) noexcept;
   const task_registry& tasks() const noexcept { return tasks_; }
   std::uint32_t body_lane() const noexcept { return body_lane_; }
   const timer_queue& timers() const noexcept { return timers_; }
@@ -343,6 +349,9 @@ class scheduler {
   // max() when none.
   std::chrono::nanoseconds earliest_grace_end() const noexcept;
   void destroy_everything() noexcept;
+  // Destroys every waiter still queued in a noted primitive; how many.
+  std::size_t discard_parked_waiters() noexcept;
+  waiter_owner* parked_ = nullptr;  // noted primitives, newest first
 
  public:
   // Destroys every queued op and pending wait (simulation teardown).
@@ -350,11 +359,14 @@ class scheduler {
 
  private:
   std::string pending_summary() const;
+  // RecordChoice: false under fifo, whose every pick is 0 (report::choices
+  // stays empty; at 64 ready chains the growing list cost a fifth of a step).
+  template <bool RecordChoice>
   void record_step(std::uint32_t lane, std::uint32_t choice, std::size_t n) noexcept {
     std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
     hash_ = (hash_ ^ v) * 0x100000001b3ULL;
     hash_ ^= hash_ >> 29;
-    if (n > 1) {
+    if (RecordChoice && n > 1) {
       // One allocation for a short run's choices, not one per doubling.
       if (choices_.capacity() == 0) choices_.reserve(32);
       choices_.push_back(choice);

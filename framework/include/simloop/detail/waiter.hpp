@@ -21,7 +21,17 @@
 
 namespace simloop::detail {
 
+class scheduler;
 class waiter_owner;
+
+// A primitive that queues a waiter inside a simulation's run is noted by that
+// simulation (src/waiters.cpp): when the run ends, its teardown destroys the
+// waiters still queued, unrun, with the handlers they hold. A queued waiter
+// is owned by nothing else the teardown reaches: a task parked on an event
+// that lives in its own frame (or on a mutex held by a task parked the same
+// way) would otherwise keep its frames forever.
+void note_parked_owner(waiter_owner& o) noexcept;
+void forget_parked_owner(waiter_owner& o) noexcept;
 
 // One pending async operation of a primitive. Life cycle:
 //   queued  -> granted (the owner gave it its permit / item / wake-up, and
@@ -49,6 +59,9 @@ struct waiter_base {
   virtual ~waiter_base() = default;
   // Posts the completion to the handler's associated executor.
   virtual void post_completion() = 0;
+  // Leaves its owner and is destroyed, with its handler, without running it
+  // (simulation teardown).
+  virtual void discard() noexcept = 0;
 };
 
 // An intrusive FIFO list of waiters.
@@ -110,6 +123,8 @@ class waiter_owner {
   void enqueue(waiter_base* w) noexcept {
     w->owner = this;
     queued_.push_back(w);
+    if (!parked_in_) [[unlikely]]
+      note_parked_owner(*this);
   }
   void adopt(waiter_base* w) noexcept { w->owner = this; }
 
@@ -160,10 +175,22 @@ class waiter_owner {
       w->sync_key = nullptr;
     }
   }
-  ~waiter_owner() { simloop::happens_forget(this); }
+  ~waiter_owner() {
+    if (parked_in_) forget_parked_owner(*this);
+    simloop::happens_forget(this);
+  }
 
   waiter_list queued_;
   waiter_list granted_;
+
+ private:
+  // The simulation that noted this owner, and its list of them.
+  friend class scheduler;
+  friend void note_parked_owner(waiter_owner&) noexcept;
+  friend void forget_parked_owner(waiter_owner&) noexcept;
+  scheduler* parked_in_ = nullptr;
+  waiter_owner* parked_prev_ = nullptr;
+  waiter_owner* parked_next_ = nullptr;
 };
 
 // How a completion calls its handler.
@@ -197,6 +224,8 @@ class waiter_impl final : public waiter<T> {
     }
     return w;
   }
+
+  void discard() noexcept override { finish(false); }
 
   void post_completion() override {
     // The posted function owns the waiter: destroyed unrun (teardown), it
