@@ -48,4 +48,24 @@ std::size_t scheduler::discard_parked_waiters() noexcept {
   return n;
 }
 
+// A scan from the head after every discard: a discard can destroy any
+// owner, the one being scanned included. Crashes are rare and lists short.
+std::size_t scheduler::discard_parked_if(bool (*pred)(void*, std::uint32_t), void* ctx) noexcept {
+  std::size_t n = 0;
+  for (bool again = true; again;) {
+    again = false;
+    for (waiter_owner* o = parked_; o && !again; o = o->parked_next_) {
+      for (waiter_base* w = o->queued_.front(); w; w = w->next) {
+        if (pred(ctx, w->task_lane())) {
+          w->discard();
+          ++n;
+          again = true;
+          break;
+        }
+      }
+    }
+  }
+  return n;
+}
+
 }  // namespace simloop::detail

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace net = simloop::net;
@@ -239,6 +240,55 @@ TEST(NetFaults, CrashDestroysTaskParkedInItsHostsChannel) {
   }());
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_FALSE(waiter_resumed);
+}
+
+// A host's tasks parked in simloop primitives that outlive them (the body's
+// mutex and event): crash() destroys them too. The mutex then goes to the
+// next live waiter, not to a dead task queued first, and setting the event
+// resumes nothing on the crashed host.
+TEST(NetFaults, CrashDestroysTheHostsTasksParkedInTheBodysPrimitives) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  int destroyed = 0;
+  bool server_resumed = false;
+  std::vector<std::string> lock_order;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    struct guard {
+      int* count;
+      ~guard() { ++*count; }
+    };
+    auto ex = co_await asio::this_coro::executor;
+    simloop::mutex m(ex);
+    simloop::event ev(ex);
+    co_await m.async_lock(use_awaitable);
+    auto locker = [&](std::string who) -> asio::awaitable<void> {
+      guard g{&destroyed};
+      co_await m.async_lock(use_awaitable);
+      lock_order.push_back(who);
+      m.unlock();
+    };
+    asio::co_spawn(server.get_executor(), locker("server"), asio::detached);
+    asio::co_spawn(server.get_executor(), [&]() -> asio::awaitable<void> {
+        guard g{&destroyed};
+        co_await ev.async_wait(use_awaitable);
+        server_resumed = true;
+      }, asio::detached);
+    co_await simloop::sleep_for(1s);
+    asio::co_spawn(client.get_executor(), locker("client"), asio::detached);
+    co_await simloop::sleep_for(1s);
+    auto before = simloop::simulation::current()->scheduler().tasks().alive();
+    sim.network().crash(server);
+    EXPECT_EQ(destroyed, 2);
+    EXPECT_EQ(simloop::simulation::current()->scheduler().tasks().alive(), before - 2);
+    m.unlock();
+    ev.set();
+    co_await simloop::sleep_for(1s);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(lock_order, (std::vector<std::string>{"client"}));
+  EXPECT_FALSE(server_resumed);
+  EXPECT_EQ(destroyed, 3);
 }
 
 TEST(NetFaults, ResetConnectionFailsPendingRead) {

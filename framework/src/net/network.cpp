@@ -217,9 +217,16 @@ void network::destroy_tasks_of(std::uint32_t host_id) {
     const auto& rec = (*x->tasks)[op->lane_];
     return rec.host == x->host;
   };
+  // Its tasks parked in simloop's primitives (an event, a mutex, a queue of
+  // the body's, ...) too: they would otherwise be resumed on a host that is
+  // down, or be granted a lock nobody releases.
+  auto lane_pred = [](void* c, std::uint32_t lane) {
+    auto* x = static_cast<ctx_t*>(c);
+    return lane != 0 && lane <= x->tasks->size() && (*x->tasks)[lane].host == x->host;
+  };
   // Destroying a handler unwinds its coroutines through their executor (more
   // ops of the same lanes): repeat until none is left.
-  while (sim_.scheduler().destroy_if(pred, &ctx) != 0) {
+  while (sim_.scheduler().destroy_if(pred, &ctx) + sim_.scheduler().discard_parked_if(lane_pred, &ctx) != 0) {
   }
 }
 

@@ -197,6 +197,9 @@ class scheduler {
   // the waiters still queued (src/waiters.cpp).
   void note_parked(waiter_owner& o) noexcept;
   void forget_parked(waiter_owner& o) noexcept;
+  // Destroys, unrun, every waiter queued in a noted primitive whose task's
+  // lane satisfies pred(ctx, lane) (simulated host crash); how many.
+  std::size_t discard_parked_if(bool (*pred)(void* ctx, std::uint32_t lane), void* ctx) noexcept;
   const task_registry& tasks() const noexcept { return tasks_; }
   std::uint32_t body_lane() const noexcept { return body_lane_; }
   const timer_queue& timers() const noexcept { return timers_; }

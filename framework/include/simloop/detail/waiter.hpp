@@ -5,6 +5,7 @@
 #include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
 
 #include <simloop/annotations.hpp>
+#include <simloop/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -60,8 +62,11 @@ struct waiter_base {
   // Posts the completion to the handler's associated executor.
   virtual void post_completion() = 0;
   // Leaves its owner and is destroyed, with its handler, without running it
-  // (simulation teardown).
+  // (simulation teardown, a crashed host's task).
   virtual void discard() noexcept = 0;
+  // The simulated task the handler belongs to (the lane its executor
+  // carries), 0 when not known.
+  virtual std::uint32_t task_lane() const noexcept = 0;
 };
 
 // An intrusive FIFO list of waiters.
@@ -226,6 +231,14 @@ class waiter_impl final : public waiter<T> {
   }
 
   void discard() noexcept override { finish(false); }
+  std::uint32_t task_lane() const noexcept override {
+    if constexpr (std::is_same_v<decltype(ex_), boost::asio::any_io_executor>) {
+      if (const auto* e = ex_.template target<simloop::executor>()) return e->lane();
+    } else if constexpr (std::is_same_v<decltype(ex_), simloop::executor>) {
+      return ex_.lane();
+    }
+    return 0;
+  }
 
   void post_completion() override {
     // The posted function owns the waiter: destroyed unrun (teardown), it
