@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,30 +52,108 @@ struct segment {
   segment_kind kind;
 };
 
+// The segments in flight on a pipe, oldest first: a ring whose first two
+// slots are inline (a request/response exchange has one segment in flight),
+// doubling on the heap beyond.
+class segment_queue {
+ public:
+  segment_queue() = default;
+  segment_queue(const segment_queue&) = delete;
+  segment_queue& operator=(const segment_queue&) = delete;
+  ~segment_queue() {
+    if (ring_ != inline_) delete[] ring_;
+  }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  segment& front() noexcept { return ring_[head_]; }
+  void pop_front() noexcept {
+    head_ = (head_ + 1) & mask_;
+    --size_;
+  }
+  void push_back(const segment& sg) {
+    if (size_ == mask_ + 1) grow();
+    ring_[(head_ + size_) & mask_] = sg;
+    ++size_;
+  }
+  template <class F>
+  void for_each(F f) noexcept {
+    for (std::uint32_t i = 0; i < size_; ++i) f(ring_[(head_ + i) & mask_]);
+  }
+
+ private:
+  void grow() {
+    std::uint32_t cap = 2 * (mask_ + 1);
+    auto* bigger = new segment[cap];
+    for (std::uint32_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & mask_];
+    if (ring_ != inline_) delete[] ring_;
+    ring_ = bigger;
+    head_ = 0;
+    mask_ = cap - 1;
+  }
+  segment* ring_ = inline_;
+  std::uint32_t head_ = 0, size_ = 0, mask_ = 1;
+  segment inline_[2];
+};
+
+// A pipe's bytes: inline up to 64 (a small message in flight needs no
+// allocation and shares the pipe's cache lines), on the heap beyond.
+class byte_buffer {
+ public:
+  byte_buffer() = default;
+  byte_buffer(const byte_buffer&) = delete;
+  byte_buffer& operator=(const byte_buffer&) = delete;
+  ~byte_buffer() {
+    if (data_ != inline_) delete[] data_;
+  }
+  char* data() noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  // Grows to at least n bytes, keeping the first `keep`.
+  void grow(std::size_t n, std::size_t keep) {
+    if (n <= size_) return;
+    auto* bigger = new char[n];
+    if (keep) std::memcpy(bigger, data_, keep);
+    if (data_ != inline_) delete[] data_;
+    data_ = bigger;
+    size_ = n;
+  }
+
+ private:
+  char* data_ = inline_;
+  std::size_t size_ = sizeof(inline_);
+  char inline_[64];
+};
+
 // One direction of a connection. Bytes [read, delivered) of buf are readable
 // by the receiver; [delivered, written) are in flight, released in order by
-// segments as their delivery times pass.
-struct pipe {
+// segments as their delivery times pass. The fields a delivery and a read
+// touch come first: at thousands of connections each pipe is a cache miss,
+// and each extra line it spans another.
+struct alignas(64) pipe {
   pipe() = default;
   pipe(const pipe&) = delete;
   ~pipe();
 
-  network_state* ns = nullptr;
-  connection* owner = nullptr;
-  std::uint32_t from = 0, to = 0;
-  std::vector<char> buf;
-  std::size_t read = 0, delivered = 0, written = 0;
-  std::vector<segment> segs;
-  std::size_t seg_head = 0;
-  std::chrono::nanoseconds last_at{0};
-  std::uint64_t delivered_step = 0;  // segment::step of the last delivered segment
   sd::timer_state timer;  // the delivery event in flight, if armed
+  network_state* ns = nullptr;
+  socket_impl* reader = nullptr;
+  socket_impl* writer = nullptr;
+  std::size_t read = 0, delivered = 0;
+  // (64 bytes: the scheduler prefetches a due wait's timer and the line
+  // after it, which is this one.)
+  std::size_t written = 0;
+  std::uint64_t delivered_step = 0;  // segment::step of the last delivered segment
+  std::uint32_t from = 0, to = 0;
   bool armed = false, held = false, fin_sent = false, eof = false, reset = false;
   // The receiving socket was closed: data (not a FIN) arriving there is
   // answered by an RST on the other pipe, as a closed port does.
   bool reader_closed = false, rst_sent = false;
-  socket_impl* reader = nullptr;
-  socket_impl* writer = nullptr;
+  // The writer's pending write waits for the window (backpressure): a read
+  // that frees space retries it. Saves a read from touching the writer.
+  bool write_blocked = false;
+  segment_queue segs;
+  std::chrono::nanoseconds last_at{0};
+  connection* owner = nullptr;
+  byte_buffer buf;
 };
 
 // Both directions; dir[0] carries client -> server. Shared by the two ends.
@@ -86,16 +165,17 @@ struct connection {
 struct acceptor_impl;
 
 struct socket_impl {
+  // What reads and writes touch first (one cache line).
   network_state* ns = nullptr;
-  std::uint32_t host = 0;
-  bool open = false, connected = false, shut_send = false, shut_recv = false;
-  asio::ip::tcp::endpoint local, remote;
-  std::shared_ptr<connection> conn;
   pipe* in = nullptr;
   pipe* out = nullptr;
   io_op* read_op = nullptr;
   io_op* write_op = nullptr;
+  std::uint32_t host = 0;
+  bool open = false, connected = false, shut_send = false, shut_recv = false;
   io_op* connect_op = nullptr;
+  std::shared_ptr<connection> conn;
+  asio::ip::tcp::endpoint local, remote;
   sd::timer_state connect_timer;  // the connect request in flight
   bool connect_held = false;
   socket_impl* prev = nullptr;    // network_state's list, insertion order
