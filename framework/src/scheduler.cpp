@@ -446,9 +446,14 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     const std::uint32_t step_lane = current_lane_;
+    const std::size_t kept = choices_.capacity() + trace_.capacity() + trace_parents_.capacity();
     record_step<!std::is_same_v<Strategy, fifo_strategy>>(current_lane_, choice, n);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
+    // A record that just grew copied itself (tens of milliseconds once it
+    // holds millions of entries): simloop's work, not the step's.
+    if (budget_.enabled() && choices_.capacity() + trace_.capacity() + trace_parents_.capacity() != kept) [[unlikely]]
+      budget_.restart();
     in_step_ = true;
     try {
       op->complete();
