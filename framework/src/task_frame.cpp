@@ -4,6 +4,11 @@
 #include <simloop/detail/spawn_site.hpp>
 #include <simloop/simulation.hpp>
 
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <new>
@@ -12,6 +17,32 @@
 namespace simloop::detail {
 
 template struct entry_executor_access<&entry_frame_base::u_>;
+
+struct frame_pool_drain {
+  frame_pool_drain() = default;
+  frame_pool_drain(const frame_pool_drain&) = delete;
+  frame_pool_drain& operator=(const frame_pool_drain&) = delete;
+  ~frame_pool_drain() { frame_pool::drain(); }
+};
+
+void frame_pool::register_drain() noexcept {
+  // Its first use registers its destructor for this thread's exit.
+  thread_local frame_pool_drain drain;
+  static_cast<void>(drain);
+  tl_cache.state = cache::registered;
+}
+
+void complete_detached(const executor& spawner, std::exception_ptr e) {
+  const any_executor handler_ex =
+      boost::asio::prefer(any_executor(spawner), boost::asio::execution::outstanding_work.tracked);
+  boost::asio::dispatch(handler_ex, [handler = boost::asio::detail::detached_handler(boost::asio::detached),
+                                     e]() mutable { std::move(handler)(e); });
+}
+
+bool& use_detached_entry() noexcept {
+  static bool on = true;
+  return on;
+}
 
 source_site& pending_spawn_site() noexcept {
   thread_local source_site site;
@@ -25,12 +56,12 @@ any_executor& task_frame::thread_executor() noexcept {
 
 // Runs inside asio::co_spawn, on the spawner's stack: the only moment the
 // spawn site can be seen.
-void task_frame::on_create(any_executor& ex) noexcept {
+void task_frame::on_create(const executor* e) noexcept {
   source_site site = std::exchange(pending_spawn_site(), source_site{});
-  executor* e = ex.target<executor>();
   if (!e) return;
   if (site && !is_library_file(site.file)) {
-    spawn_call_ = site;
+    spawn_file_ = site.file;
+    spawn_line_ = site.line;
     return;
   }
   if (site) {
@@ -39,13 +70,15 @@ void task_frame::on_create(any_executor& ex) noexcept {
     // co_await is the line to show. A spawning task that has no co_await of
     // the user's (gather run as an operand of ||) was itself spawned from
     // the user's line.
-    spawn_inside_ = site;
+    if (rare_notes* r = rare()) r->spawn_inside = site;
     const scheduler& s = e->context().scheduler();
     const std::uint32_t parent = s.current_lane();
     if (parent != 0 && parent <= s.tasks().size() && s.tasks()[parent].alive) {
       const auto* spawner = static_cast<const task_frame*>(s.tasks()[parent].frame);
-      spawn_call_ = spawner->user_wait().at ? spawner->user_wait().at : spawner->spawn_call();
-      if (spawn_call_) return;
+      const source_site call = spawner->user_wait().at ? spawner->user_wait().at : spawner->spawn_call();
+      spawn_file_ = call.file;
+      spawn_line_ = call.line;
+      if (spawn_file_) return;
     }
   }
   if (e->context().get_options().capture_spawn_sites) {
@@ -53,10 +86,12 @@ void task_frame::on_create(any_executor& ex) noexcept {
     const int n = capture_return_addresses(frames, max_spawn_frames);
     if (n <= 0) return;
     // noexcept: without memory the site is reported unknown, as when off.
-    spawn_frames_.reset(new (std::nothrow) void*[static_cast<std::size_t>(n)]);
-    if (!spawn_frames_) return;
-    std::copy(frames, frames + n, spawn_frames_.get());
-    spawn_frame_count_ = n;
+    rare_notes* r = rare();
+    if (!r) return;
+    r->spawn_frames.reset(new (std::nothrow) void*[static_cast<std::size_t>(n) + 1]);
+    if (!r->spawn_frames) return;
+    std::copy(frames, frames + n, r->spawn_frames.get());
+    r->spawn_frames[n] = nullptr;
   }
 }
 
@@ -72,7 +107,7 @@ void task_frame::on_start() noexcept {
 task_frame::~task_frame() {
   // The completion handler ran inside the frame's last step (co_spawn
   // dispatches it), so by now it has kept the exception or dropped it.
-  if (ended_with_) check_exception_kept();
+  if (rare_ && rare_->ended_with) check_exception_kept();
   if (sched_) sched_->on_task_end(lane_);
 }
 

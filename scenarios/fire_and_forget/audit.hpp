@@ -43,21 +43,27 @@ class background {
   explicit background(asio::any_io_executor ex) : ex_(ex) {}
 
   void spawn(asio::awaitable<void> task) {
-    ++running_;
-    asio::co_spawn(ex_, std::move(task), [this](std::exception_ptr e) {
-      --running_;
-      if (e) ++failures_;
+    ++counts_->running;
+    asio::co_spawn(ex_, std::move(task), [counts = counts_](std::exception_ptr e) {
+      --counts->running;
+      if (e) ++counts->failures;
     });
   }
   asio::awaitable<void> drain() {
-    while (running_ > 0) co_await simloop::sleep_for(std::chrono::milliseconds(1));
+    while (counts_->running > 0) co_await simloop::sleep_for(std::chrono::milliseconds(1));
   }
-  int failures() const noexcept { return failures_; }
+  int failures() const noexcept { return counts_->failures; }
 
  private:
+  struct counts {
+    int running = 0;
+    int failures = 0;
+  };
   asio::any_io_executor ex_;
-  int running_ = 0;
-  int failures_ = 0;
+  // Shared with the completion handlers: when shutdown does not drain (the
+  // not_drained mutant), a task ends after this object, which lives in the
+  // spawning coroutine's frame, is gone.
+  std::shared_ptr<counts> counts_ = std::make_shared<counts>();
 };
 
 }  // namespace scenarios::fire_and_forget

@@ -16,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -295,6 +296,73 @@ TEST(Determinism, SameSeedSameHashAcrossProcesses) {
   std::string ours = hash_lines();
   EXPECT_EQ(theirs, ours);
   EXPECT_NE(ours.find("pct seed=9"), std::string::npos);
+}
+
+// ---- simloop's entry frame for detached tasks ----------------------------------
+
+// Detached tasks that yield, sleep, race on a tracked value, throw, spawn
+// detached children and leak: every schedule-relevant thing a task does.
+asio::awaitable<void> detached_world() {
+  auto ex = co_await asio::this_coro::executor;
+  auto value = std::make_shared<simloop::tracked<int>>(0, "counter");
+  auto finished = std::make_shared<int>(0);
+  for (int id = 0; id < 4; ++id) {
+    asio::co_spawn(
+        ex,
+        [value, finished, id]() -> asio::awaitable<void> {
+          co_await simloop::yield();
+          int current = value->read();
+          co_await simloop::sleep_for(std::chrono::milliseconds(id % 2));
+          value->write(current + 1);
+          if (id == 1) {
+            auto inner = co_await asio::this_coro::executor;
+            asio::co_spawn(
+                inner, []() -> asio::awaitable<void> { co_await simloop::yield(); }, asio::detached);
+          }
+          ++*finished;
+          if (id == 2) throw std::runtime_error("task 2 fails");
+        },
+        asio::detached);
+  }
+  // Never finishes: a leaked task.
+  asio::co_spawn(
+      ex, []() -> asio::awaitable<void> { co_await simloop::sleep_for(1h); }, asio::detached);
+  while (*finished < 4) co_await simloop::sleep_for(1ms);
+}
+
+std::vector<std::string> finding_messages(const simloop::report& r) {
+  std::vector<std::string> out;
+  for (const auto& f : r.findings) out.push_back(f.message);
+  return out;
+}
+
+// co_spawn(ex, f, detached) on a simulation takes simloop's smaller entry
+// frame (detail/detached_entry.hpp); Asio's co_spawn_entry_point must give
+// the same runs: schedule, trace hash, findings (with their task names,
+// spawn and wait sites) and virtual time.
+TEST(Determinism, DetachedEntryFrameRunsLikeAsios) {
+  struct restore {
+    ~restore() { simloop::detail::use_detached_entry() = true; }
+  } guard;
+  std::size_t with_findings = 0;
+  for (auto s : explored) {
+    for (std::uint64_t seed = 0; seed < 30; ++seed) {
+      for (auto body : {+detached_world, +busy_world}) {
+        simloop::detail::use_detached_entry() = true;
+        auto ours = run_with(seeded(seed, s), body);
+        simloop::detail::use_detached_entry() = false;
+        auto asios = run_with(seeded(seed, s), body);
+        EXPECT_EQ(ours.trace_hash, asios.trace_hash) << to_string(s) << " seed " << seed;
+        EXPECT_EQ(ours.steps, asios.steps);
+        EXPECT_EQ(ours.virtual_elapsed, asios.virtual_elapsed);
+        EXPECT_EQ(ours.choices, asios.choices);
+        EXPECT_TRUE(same_trace(ours, asios)) << to_string(s) << " seed " << seed;
+        EXPECT_EQ(finding_messages(ours), finding_messages(asios)) << to_string(s) << " seed " << seed;
+        if (!ours.findings.empty()) ++with_findings;
+      }
+    }
+  }
+  EXPECT_GT(with_findings, 0u);
 }
 
 }  // namespace

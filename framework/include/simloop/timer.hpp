@@ -2,6 +2,7 @@
 #pragma once
 
 #include <simloop/clock.hpp>
+#include <simloop/detail/io_executor_slot.hpp>
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -33,6 +34,8 @@ namespace detail {
 // That executor defaults to the timer's (io_ex_), as for any Asio I/O object:
 // without the default, get_associated_executor would answer system_executor
 // and the handler would run on a hidden thread.
+// The timer's executor is kept only when the handler's associated executor
+// depends on it (detail/io_executor_slot.hpp).
 template <class Handler, class IoExecutor>
 struct wait_op_impl final : wait_op {
   template <class H>
@@ -46,7 +49,7 @@ struct wait_op_impl final : wait_op {
     auto slot = boost::asio::get_associated_cancellation_slot(self->handler_);
     if (slot.is_connected()) slot.clear();
     Handler handler(std::move(self->handler_));
-    IoExecutor io_ex(std::move(self->io_ex_));
+    io_executor_slot<Handler, IoExecutor> io_ex(std::move(self->io_ex_));
     boost::system::error_code ec = self->ec;
     bool direct = self->direct_;
     self->~wait_op_impl();
@@ -55,13 +58,13 @@ struct wait_op_impl final : wait_op {
     if (direct) {
       std::move(handler)(ec);
     } else {
-      auto ex = boost::asio::get_associated_executor(handler, io_ex);
+      auto ex = io_ex.associated(handler);
       boost::asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
     }
   }
 
   Handler handler_;
-  IoExecutor io_ex_;
+  [[no_unique_address]] io_executor_slot<Handler, IoExecutor> io_ex_;
   bool direct_ = true;
 };
 

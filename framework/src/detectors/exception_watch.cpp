@@ -116,7 +116,7 @@ std::string readable_type(const std::type_info& t) {
 void watch_exception() noexcept { ++tl_watch.watching; }
 
 void task_frame::check_exception_kept() noexcept {
-  std::exception_ptr e = std::move(ended_with_);
+  std::exception_ptr e = std::move(rare_->ended_with);
   watch_state& w = tl_watch;
   const void* object = object_of(e);
   auto kept = std::remove(w.rethrown.begin(), w.rethrown.end(), object);

@@ -26,12 +26,12 @@ std::string exception_summary(std::exception_ptr e) {
 
 namespace {
 
-std::string coroutine_description(const frame_info& i) {
-  if (i.op) return fmt::format("the operation {}(use_awaitable)", describe_operation(i.op));
-  if (i.defined.function && std::strcmp(i.defined.function, "operator()") == 0)
-    return fmt::format("the lambda coroutine defined at {}", short_site(i.defined.file, i.defined.line));
-  return fmt::format("{}(), defined at {}", i.defined.function ? i.defined.function : "?",
-                     short_site(i.defined.file, i.defined.line));
+std::string coroutine_description(const frame_info& info) {
+  if (info.op()) return fmt::format("the operation {}(use_awaitable)", describe_operation(info.op()));
+  const source_site i = info.defined();
+  if (i.function && std::strcmp(i.function, "operator()") == 0)
+    return fmt::format("the lambda coroutine defined at {}", short_site(i.file, i.line));
+  return fmt::format("{}(), defined at {}", i.function ? i.function : "?", short_site(i.file, i.line));
 }
 
 // Several frames dropped in one step are one mistake (an unawaited
@@ -77,8 +77,10 @@ void task_frame::on_exception(std::exception_ptr e) noexcept {
   if (!sched_ || !sched_->opts().detect_unobserved_exceptions) return;
   if (sched_->stopping() || sched_->tearing_down() || is_run_aborted(e)) return;
   if (stateless_handler_) {
+    rare_notes* r = rare();
+    if (!r) return;  // out of memory: the check is dropped
     watch_exception();
-    ended_with_ = std::move(e);
+    r->ended_with = std::move(e);
     return;
   }
   if (!detached_) return;

@@ -10,6 +10,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include <concepts>
 #include <exception>
@@ -41,6 +42,20 @@ namespace simloop::detail {
 // synchronously on this thread (task_frame::on_create takes it).
 source_site& pending_spawn_site() noexcept;
 
+// Starts a detached task on a simulation's executor (detail/detached_entry.hpp).
+template <class F>
+void launch_detached(const boost::asio::any_io_executor& ex, const executor& spawner, F&& f);
+// Tests only: false makes every spawn take Asio's own co_spawn_entry_point,
+// to check that both give the same runs.
+bool& use_detached_entry() noexcept;
+
+// co_spawn(any_io_executor, f returning awaitable<void>, detached).
+template <class Initiation, class Handler, class F>
+inline constexpr bool is_detached_void_spawn =
+    std::is_same_v<Initiation, boost::asio::detail::initiate_co_spawn<boost::asio::any_io_executor>> &&
+    std::is_same_v<std::decay_t<Handler>, boost::asio::detail::detached_handler> &&
+    std::is_same_v<std::invoke_result_t<std::decay_t<F>&>, boost::asio::awaitable<void, boost::asio::any_io_executor>>;
+
 // initiate_co_spawn with a call site: sets the pending site for exactly the
 // duration of the inner initiation.
 template <class Initiation>
@@ -65,6 +80,13 @@ struct sited_initiation {
         if (expecting) end_spawn_signal();
       }
     } guard{slot.is_connected() && expect_spawn_signal(slot, site.file)};
+    if constexpr (is_detached_void_spawn<Initiation, Handler, F>) {
+      const boost::asio::any_io_executor ex = inner.get_executor();
+      if (const executor* spawner = ex.target<executor>(); spawner && use_detached_entry()) {
+        launch_detached(ex, *spawner, std::forward<F>(f));
+        return;
+      }
+    }
     inner(std::forward<Handler>(handler), std::forward<F>(f));
   }
 };

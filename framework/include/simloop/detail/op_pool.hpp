@@ -12,13 +12,17 @@ namespace simloop::detail {
 // that two pointer moves instead of two malloc calls. Blocks are returned
 // only when the pool dies (a few to the thread's spares, the rest to the
 // heap); the pool outlives every op (the simulation destroys all ops before
-// its pool). Classes are 32 bytes apart
-// (32, 64, ..., 1024): a pending op wastes less than 32 bytes, which counts
-// when a million tasks each have a timer wait pending.
+// its pool). Classes are 16 bytes apart and 8 bytes short of a multiple of
+// 16 (24, 40, 56, ..., 1016): malloc adds an 8-byte header and rounds to 16,
+// so a block of such a size fills its heap chunk exactly. A pending op then
+// wastes less than 16 bytes, which counts when a million tasks each have a
+// timer wait pending.
 class op_pool {
  public:
-  static constexpr std::size_t granule = 32;
-  static constexpr std::size_t class_count = 32;  // up to 1024 bytes
+  static constexpr std::size_t granule = 16;
+  static constexpr std::size_t class_count = 63;  // up to 1016 bytes
+  // The block size of class c.
+  static constexpr std::size_t block_size(std::size_t c) noexcept { return granule * (c + 1) + 8; }
 
   op_pool() = default;
   op_pool(const op_pool&) = delete;
@@ -28,8 +32,8 @@ class op_pool {
   ~op_pool() {
     spare_blocks& spare = thread_spares();
     // Only the classes that ever got a block back (a short run uses two or
-    // three of the 32).
-    for (std::uint32_t used = used_; used != 0; used &= used - 1) {
+    // three of them).
+    for (std::uint64_t used = used_; used != 0; used &= used - 1) {
       const auto c = static_cast<std::size_t>(std::countr_zero(used));
       while (node* p = free_[c]) {
         free_[c] = p->next;
@@ -57,7 +61,7 @@ class op_pool {
       --spare.count[c];
       return p;
     }
-    return ::operator new((c + 1) * granule);
+    return ::operator new(block_size(c));
   }
 
   void deallocate(void* p, std::size_t n) noexcept {
@@ -69,7 +73,7 @@ class op_pool {
     auto* nd = static_cast<node*>(p);
     nd->next = free_[c];
     free_[c] = nd;
-    used_ |= std::uint32_t{1} << c;
+    used_ |= std::uint64_t{1} << c;
   }
 
  private:
@@ -104,12 +108,12 @@ class op_pool {
   }
   // class_count for sizes above the largest class (and for 0, never asked).
   static std::size_t size_class(std::size_t n) noexcept {
-    std::size_t c = (n - 1) / granule;
+    std::size_t c = n <= block_size(0) ? 0 : (n - 9) / granule;
     return c < class_count ? c : class_count;
   }
   node* free_[class_count] = {};
-  std::uint32_t used_ = 0;  // bit c: free_[c] was ever non-empty
-  static_assert(class_count <= 32);
+  std::uint64_t used_ = 0;  // bit c: free_[c] was ever non-empty
+  static_assert(class_count <= 64);
 };
 
 }  // namespace simloop::detail

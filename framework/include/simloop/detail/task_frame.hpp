@@ -3,6 +3,7 @@
 
 #include <simloop/detail/co_spawn_site.hpp>
 #include <simloop/detail/frame_info.hpp>
+#include <simloop/detail/frame_pool.hpp>
 #include <simloop/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <typeinfo>
 
@@ -90,12 +92,23 @@ class task_frame : public entry_frame_base {
   // promise sees the parameters, hence the executor and the handler type.
   template <class A, class F, class Handler>
   task_frame(A*, any_executor& ex, F&, Handler&)
-      : detached_(std::is_same_v<Handler, boost::asio::detail::detached_handler>),
-        stateless_handler_(!detached_ && (std::is_empty_v<Handler> || std::is_pointer_v<Handler>)),
-        handler_type_(&typeid(Handler)) {
-    on_create(ex);
+      : handler_type_(&typeid(Handler)),
+        detached_(std::is_same_v<Handler, boost::asio::detail::detached_handler>),
+        stateless_handler_(!detached_ && (std::is_empty_v<Handler> || std::is_pointer_v<Handler>)) {
+    on_create(ex.target<executor>());
+  }
+  // detached_entry_point(awaitable<void, E>*, executor spawner, F f)
+  // (detail/detached_entry.hpp): a detached task on a simulation's executor.
+  template <class A, class F>
+  task_frame(A*, executor& spawner, F&)
+      : handler_type_(&typeid(boost::asio::detail::detached_handler)), detached_(true) {
+    on_create(&spawner);
   }
   ~task_frame();
+
+  // The frame's memory (detail/frame_pool.hpp), not Asio's recycling allocator.
+  static void* operator new(std::size_t n) { return frame_pool::allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_pool::deallocate(p, n); }
 
   auto initial_suspend() noexcept {
     struct starter {
@@ -112,8 +125,13 @@ class task_frame : public entry_frame_base {
   retyped_awaitable<T> await_transform(boost::asio::awaitable<T, any_executor> a) {
     // The first awaited coroutine that is not an Asio operation is the
     // task's own (co_spawn_entry_point awaits dispatch(), then f()).
-    if (sched_ && !root_) {
-      if (const frame_info* i = info_of(a); i && !i->op) root_ = i->defined;
+    if (sched_ && !root_file_) {
+      if (const frame_info* i = info_of(a); i && !i->is_operation()) {
+        const source_site d = i->defined();
+        root_function_ = d.function;
+        root_file_ = d.file;
+        root_line_ = d.line;
+      }
     }
     return retyped_awaitable<T>{static_cast<const entry_frame_base&>(*this).await_transform(std::move(a)), this};
   }
@@ -122,61 +140,108 @@ class task_frame : public entry_frame_base {
   // treat that as the task finishing normally.
   std::uint32_t lane() const noexcept { return lane_; }
   scheduler* sched() const noexcept { return sched_; }
-  bool is_task_frame() const noexcept { return magic_ == frame_magic; }
+  bool is_task_frame() const noexcept { return magic_ == frame_magic32; }
 
   // ---- what the detectors report ----
   // The coroutine the task runs (empty before it first ran).
-  const source_site& root() const noexcept { return root_; }
+  source_site root() const noexcept { return source_site{root_function_, root_file_, root_line_}; }
   // The co_spawn call's site (detail/co_spawn_site.hpp), when known. When
   // library code spawned the task for the user (the operators || and &&,
   // simloop::gather), the spawning task's co_await that led there, and
   // spawn_inside() is the library's co_spawn call.
-  const source_site& spawn_call() const noexcept { return spawn_call_; }
-  const source_site& spawn_inside() const noexcept { return spawn_inside_; }
+  source_site spawn_call() const noexcept { return source_site{nullptr, spawn_file_, spawn_line_}; }
+  source_site spawn_inside() const noexcept { return rare_ ? rare_->spawn_inside : source_site{}; }
   // Return addresses inside co_spawn (when options::capture_spawn_sites and
   // the call site was not known: the fallback).
-  void* const* spawn_frames() const noexcept { return spawn_frames_.get(); }
-  int spawn_frame_count() const noexcept { return spawn_frame_count_; }
+  void* const* spawn_frames() const noexcept { return rare_ ? rare_->spawn_frames.get() : nullptr; }
+  int spawn_frame_count() const noexcept {
+    int n = 0;
+    if (void* const* f = spawn_frames())
+      while (f[n]) ++n;
+    return n;
+  }
   bool detached() const noexcept { return detached_; }
   // The last co_await of a user coroutine, and the innermost co_await of
   // any coroutine, on this task: when the task is suspended, that is where.
-  const wait_record& user_wait() const noexcept { return user_wait_; }
-  const wait_record& inner_wait() const noexcept { return inner_wait_; }
+  wait_record user_wait() const noexcept { return user_wait_.get(user_line_); }
+  wait_record inner_wait() const noexcept { return inner_wait_.get(inner_line_); }
   void note_wait(const frame_info& awaiting, const wait_record& r) noexcept {
-    inner_wait_ = r;
-    if (!is_library(awaiting)) user_wait_ = r;
+    inner_wait_.set(r, inner_line_);
+    if (!is_library(awaiting)) user_wait_.set(r, user_line_);
   }
   // An exception left the task's coroutine.
   void on_exception(std::exception_ptr e) noexcept;
 
  private:
   any_executor& thread_executor() noexcept;
-  void on_create(any_executor& ex) noexcept;
+  // ex: the spawner's executor when it is a simulation's, else null.
+  void on_create(const executor* ex) noexcept;
   void on_start() noexcept;
   // The handler has run (or the frame is torn down): did it keep the
   // exception? (detectors/exception_watch.cpp)
   void check_exception_kept() noexcept;
 
+  // A wait_record in three words and a line kept apart (with the other
+  // 32-bit fields, so that nothing is padding); the task keeps two.
+  struct wait_note {
+    const char* file = nullptr;
+    const void* what = nullptr;  // the target's name, or the operation's type_info
+    const void* object = nullptr;
+    static constexpr std::uint32_t target_bit = 0x80000000;  // in the line: `what` is a target
+
+    void set(const wait_record& r, std::uint32_t& line) noexcept {
+      file = r.at.file;
+      what = r.op ? static_cast<const void*>(r.op) : static_cast<const void*>(r.target);
+      object = r.object;
+      line = (r.at.line & ~target_bit) | (r.op || !r.target ? 0 : target_bit);
+    }
+    wait_record get(std::uint32_t line) const noexcept {
+      wait_record r;
+      r.at = source_site{nullptr, file, line & ~target_bit};
+      if (line & target_bit) r.target = static_cast<const char*>(what);
+      else r.op = static_cast<const std::type_info*>(what);
+      r.object = object;
+      return r;
+    }
+  };
   // Read through entry-frame pointers that user frames find: tells a
   // task_frame from a plain Asio entry frame made where this header was not
   // included.
-  std::uint64_t magic_ = frame_magic;
-  scheduler* sched_ = nullptr;
+  std::uint32_t magic_ = frame_magic32;
   std::uint32_t lane_ = 0;
+  scheduler* sched_ = nullptr;
+  const std::type_info* handler_type_ = nullptr;
+  // The task's coroutine and the spawn call's site (its file:line is all
+  // a finding prints): a million suspended tasks carry these, so they are
+  // kept as words, not as source_site records.
+  const char* root_function_ = nullptr;
+  const char* root_file_ = nullptr;
+  const char* spawn_file_ = nullptr;
+  wait_note user_wait_;
+  wait_note inner_wait_;
+  // What few tasks need, allocated when first needed: a million suspended
+  // tasks must not carry these unused.
+  struct rare_notes {
+    // The library function that spawned the task for the user (|| or gather).
+    source_site spawn_inside;
+    // The exception that ended the task, held while a stateless handler runs.
+    std::exception_ptr ended_with;
+    // Return addresses inside co_spawn, null-terminated (the fallback when
+    // the call site is not known).
+    std::unique_ptr<void*[]> spawn_frames;
+  };
+  // Null when out of memory: the note is then dropped, as when off.
+  rare_notes* rare() noexcept {
+    if (!rare_) rare_.reset(new (std::nothrow) rare_notes{});
+    return rare_.get();
+  }
+  std::unique_ptr<rare_notes> rare_;
+  std::uint32_t root_line_ = 0;
+  std::uint32_t spawn_line_ = 0;
+  std::uint32_t user_line_ = 0;
+  std::uint32_t inner_line_ = 0;
   bool detached_ = false;
   bool stateless_handler_ = false;
-  int spawn_frame_count_ = 0;
-  const std::type_info* handler_type_ = nullptr;
-  // The exception that ended the task, held while a stateless handler runs.
-  std::exception_ptr ended_with_;
-  source_site root_;
-  source_site spawn_call_;
-  source_site spawn_inside_;
-  wait_record user_wait_;
-  wait_record inner_wait_;
-  // Allocated only when captured: most tasks know their call site, and a
-  // million suspended tasks must not carry 192 unused bytes each.
-  std::unique_ptr<void*[]> spawn_frames_;
 };
 
 template <class T>
@@ -202,3 +267,5 @@ struct coroutine_traits<
 
 // Every other awaitable<T> coroutine gets simloop's notes too.
 #include <simloop/detail/user_frame.hpp>
+// The entry point of detached tasks (uses both promise types).
+#include <simloop/detail/detached_entry.hpp>

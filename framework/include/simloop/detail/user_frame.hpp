@@ -52,8 +52,8 @@ class user_frame : public frame_with_info<T> {
 
   explicit user_frame(frame_tag = {}, const char* function = __builtin_FUNCTION(),
                       const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
-    this->info.defined = source_site{function, file, line};
-    if constexpr (!std::is_void_v<Op>) this->info.op = &typeid(Op);
+    if constexpr (!std::is_void_v<Op>) this->info.set_operation(&typeid(Op), nullptr);
+    else this->info.set_defined(source_site{function, file, line});
     this->info.sched = current_scheduler();
   }
   // Asio's coroutine for `op(use_awaitable)`: initiate(Initiation,
@@ -61,15 +61,18 @@ class user_frame : public frame_with_info<T> {
   template <class Initiation, class Executor, class... Rest>
     requires(!std::is_void_v<Op>)
   user_frame(Initiation& init, boost::asio::use_awaitable_t<Executor>&, Rest&...) noexcept {
-    this->info.defined = source_site{"async operation", nullptr, 0};
-    this->info.op = &typeid(Op);
-    this->info.library = 1;
-    this->info.sched = current_scheduler();
+    const void* object = nullptr;
     if constexpr (sizeof(Initiation) == sizeof(void*) && std::is_trivially_copyable_v<Initiation>)
-      std::memcpy(&this->info.object, static_cast<const void*>(&init), sizeof(void*));
+      std::memcpy(&object, static_cast<const void*>(&init), sizeof(void*));
+    this->info.set_operation(&typeid(Op), object);
+    this->info.sched = current_scheduler();
   }
+  // The frame's memory (detail/frame_pool.hpp), not Asio's recycling allocator.
+  static void* operator new(std::size_t n) { return frame_pool::allocate(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_pool::deallocate(p, n); }
+
   ~user_frame() {
-    if (!this->info.started && this->info.sched) on_unstarted_frame_destroyed(this->info);
+    if (!this->info.started() && this->info.sched) on_unstarted_frame_destroyed(this->info);
   }
 
   auto initial_suspend() noexcept {
@@ -77,7 +80,7 @@ class user_frame : public frame_with_info<T> {
       frame_info* info;
       bool await_ready() const noexcept { return false; }
       void await_suspend(std::coroutine_handle<>) const noexcept {}
-      void await_resume() const noexcept { info->started = true; }
+      void await_resume() const noexcept { info->set_started(); }
     };
     return starter{&this->info};
   }
@@ -87,11 +90,11 @@ class user_frame : public frame_with_info<T> {
                                        const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) {
     if (task_frame* task = running_task()) {
       wait_record r;
-      r.at = source_site{this->info.defined.function, file, line};
+      r.at = source_site{nullptr, file, line};
       if (const frame_info* t = info_of(a)) {
-        r.op = t->op;
-        r.object = t->object;
-        if (!t->op) r.target = t->defined.function;
+        r.op = t->op();
+        r.object = t->object();
+        if (!r.op) r.target = t->defined().function;
       }
       task->note_wait(this->info, r);
     }
@@ -108,11 +111,11 @@ class user_frame : public frame_with_info<T> {
         std::is_invocable_v<X, boost::asio::detail::awaitable_frame_base<any_executor>*>;
     if (task_frame* task = suspends ? running_task() : nullptr) {
       wait_record r;
-      r.at = source_site{this->info.defined.function, file, line};
+      r.at = source_site{nullptr, file, line};
       // Inside Asio's use_awaitable coroutine, the awaited lambda starts the
       // operation itself; elsewhere, an async operation awaited directly.
-      r.op = this->info.op;
-      r.object = this->info.object;
+      r.op = this->info.op();
+      r.object = this->info.object();
       if (!r.op && is_operation<std::remove_cvref_t<X>>) r.op = &typeid(std::remove_cvref_t<X>);
       task->note_wait(this->info, r);
     }

@@ -5,6 +5,7 @@
 #include <simloop/detail/task_frame.hpp>  // before any coroutine: simloop's coroutine_traits
 
 #include <simloop/annotations.hpp>
+#include <simloop/detail/io_executor_slot.hpp>
 #include <simloop/executor.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -216,7 +217,7 @@ class waiter_impl final : public waiter<T> {
  public:
   template <class H>
   waiter_impl(H&& h, const boost::asio::any_io_executor& fallback)
-      : handler_(std::forward<H>(h)), ex_(boost::asio::get_associated_executor(handler_, fallback)) {}
+      : handler_(std::forward<H>(h)), ex_(fallback) {}
 
   // Creates the waiter and connects the handler's cancellation slot.
   template <class H>
@@ -232,10 +233,11 @@ class waiter_impl final : public waiter<T> {
 
   void discard() noexcept override { finish(false); }
   std::uint32_t task_lane() const noexcept override {
-    if constexpr (std::is_same_v<decltype(ex_), boost::asio::any_io_executor>) {
-      if (const auto* e = ex_.template target<simloop::executor>()) return e->lane();
-    } else if constexpr (std::is_same_v<decltype(ex_), simloop::executor>) {
-      return ex_.lane();
+    const auto ex = ex_.associated(handler_);
+    if constexpr (std::is_same_v<std::decay_t<decltype(ex)>, boost::asio::any_io_executor>) {
+      if (const auto* e = ex.template target<simloop::executor>()) return e->lane();
+    } else if constexpr (std::is_same_v<std::decay_t<decltype(ex)>, simloop::executor>) {
+      return ex.lane();
     }
     return 0;
   }
@@ -253,7 +255,7 @@ class waiter_impl final : public waiter<T> {
       }
       void operator()() { std::exchange(w, nullptr)->finish(true); }
     };
-    boost::asio::post(ex_, runner(this));
+    boost::asio::post(ex_.associated(handler_), runner(this));
   }
 
  private:
@@ -293,7 +295,9 @@ class waiter_impl final : public waiter<T> {
   }
 
   Handler handler_;
-  boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor> ex_;
+  // The executor the completion is posted to is the handler's associated
+  // one, the I/O object's as fallback (kept only when used).
+  [[no_unique_address]] io_executor_slot<Handler, boost::asio::any_io_executor> ex_;
 };
 
 }  // namespace simloop::detail
