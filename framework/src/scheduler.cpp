@@ -451,9 +451,14 @@ void scheduler::loop(Strategy& strategy) {
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
     // A record that just grew copied itself (tens of milliseconds once it
-    // holds millions of entries): simloop's work, not the step's.
-    if (budget_.enabled() && choices_.capacity() + trace_.capacity() + trace_parents_.capacity() != kept) [[unlikely]]
-      budget_.restart();
+    // holds millions of entries): simloop's work, not the step's. Not for
+    // small records: a restart reads the thread's CPU clock, a system call
+    // that costs more than copying a few thousand entries.
+    if (budget_.enabled()) {
+      const std::size_t now_kept = choices_.capacity() + trace_.capacity() + trace_parents_.capacity();
+      if (now_kept != kept && now_kept >= (std::size_t{1} << 16)) [[unlikely]]
+        budget_.restart();
+    }
     in_step_ = true;
     try {
       op->complete();
