@@ -29,6 +29,18 @@ namespace {
 
 thread_local scheduler* tl_current = nullptr;
 
+// Doubles a run's record (choices, trace; 32 entries at first: one
+// allocation for a short run). Once the record is large, copying it costs
+// tens of milliseconds: simloop's work, not the step's, so the step's CPU
+// measure restarts after it. Not for small ones: a restart reads the
+// thread's CPU clock, a system call that costs more than copying a few
+// thousand entries.
+template <class Record>
+[[gnu::cold, gnu::noinline]] void grow_record(Record& r, step_budget& budget) {
+  r.reserve(r.capacity() == 0 ? 32 : 2 * r.capacity());
+  if (budget.enabled() && r.capacity() >= (std::size_t{1} << 16)) budget.restart();
+}
+
 // Asio recycles coroutine frames and handler memory through the
 // thread_info_base on top of its thread call stack, and allocates afresh
 // when there is none (outside io_context::run). A run puts one there, as
@@ -252,6 +264,8 @@ std::uint64_t scheduler::decide(std::uint64_t n) {
   std::uint64_t v = 0;
   if (options_.strategy != strategy::fifo) {
     v = source_.choose(n);
+    if (choices_.size() == choices_.capacity()) [[unlikely]]
+      grow_record(choices_, budget_);
     choices_.push_back(static_cast<std::uint32_t>(v));
   }
   hash_ = (hash_ ^ (v + 0x51ed27ULL)) * 0x100000001b3ULL;
@@ -446,19 +460,18 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     const std::uint32_t step_lane = current_lane_;
-    const std::size_t kept = choices_.capacity() + trace_.capacity() + trace_parents_.capacity();
-    record_step<!std::is_same_v<Strategy, fifo_strategy>>(current_lane_, choice, n);
-    if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
-    if (options_.record_trace) trace_parents_.push_back(op->parent_step_);
-    // A record that just grew copied itself (tens of milliseconds once it
-    // holds millions of entries): simloop's work, not the step's. Not for
-    // small records: a restart reads the thread's CPU clock, a system call
-    // that costs more than copying a few thousand entries.
-    if (budget_.enabled()) {
-      const std::size_t now_kept = choices_.capacity() + trace_.capacity() + trace_parents_.capacity();
-      if (now_kept != kept && now_kept >= (std::size_t{1} << 16)) [[unlikely]]
-        budget_.restart();
+    constexpr bool record_choice = !std::is_same_v<Strategy, fifo_strategy>;
+    if (record_choice && n > 1 && choices_.size() == choices_.capacity()) [[unlikely]]
+      grow_record(choices_, budget_);
+    if (options_.record_trace) {
+      if (trace_.size() == trace_.capacity()) [[unlikely]]
+        grow_record(trace_, budget_);
+      if (trace_parents_.size() == trace_parents_.capacity()) [[unlikely]]
+        grow_record(trace_parents_, budget_);
+      trace_parents_.push_back(op->parent_step_);
     }
+    record_step<record_choice>(current_lane_, choice, n);
+    if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     in_step_ = true;
     try {
       op->complete();

@@ -281,18 +281,6 @@ void connect_due(event_op* ev) {
   }
 }
 
-const char* kind_name(io_kind k) {
-  switch (k) {
-    case io_kind::read: return "read";
-    case io_kind::write: return "write";
-    case io_kind::connect: return "connect";
-    case io_kind::accept: return "accept";
-    case io_kind::send_to: return "send_to";
-    case io_kind::receive_from: return "receive_from";
-  }
-  return "?";
-}
-
 }  // namespace
 
 pipe::~pipe() {
