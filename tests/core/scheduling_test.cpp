@@ -92,6 +92,21 @@ TEST(Scheduling, PctFindsBothOutcomes) {
   EXPECT_GT(passes, 0);
 }
 
+// Under fifo every pick is 0 (the default), so none is recorded, even with
+// several steps ready at once; an empty list replays the run exactly (with
+// delay injection off: a replay draws the delay decisions fifo never does).
+TEST(Scheduling, FifoRecordsNoChoicesAndReplaysFromNone) {
+  auto fifo = run_seed(0, simloop::strategy::fifo, 3);
+  ASSERT_GT(fifo.steps, 6u);
+  EXPECT_TRUE(fifo.choices.empty());
+  simloop::simulation sim({.strategy = simloop::strategy::replay, .delay_one_in = 0});
+  auto again = sim.run(lost_update_body(3));
+  EXPECT_EQ(again.trace_hash, fifo.trace_hash);
+  EXPECT_EQ(again.steps, fifo.steps);
+  // A random run of the same body does record its picks.
+  EXPECT_FALSE(run_seed(0, simloop::strategy::random, 3).choices.empty());
+}
+
 TEST(Scheduling, ReplayReproducesTheRun) {
   for (std::uint64_t seed = 0; seed < 30; ++seed) {
     auto original = run_seed(seed, simloop::strategy::random, 3);
