@@ -206,7 +206,7 @@ void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
     // Asio posts the completion of a wait whose expiry has passed. It is
     // due now: delay injection waits for it as for any fired wait (a
     // sleep_for(0) resumes at the time it was called).
-    op->ec = {};
+    op->aborted = false;
     op->owner = nullptr;
     if (count_fired_) {
       op->fired = true;
@@ -223,11 +223,11 @@ void scheduler::arm(wait_op* op, timer_state& owner, std::uint32_t lane) {
   timers_.push(op);
 }
 
-void scheduler::cancel_wait(wait_op* op, boost::system::error_code ec) {
+void scheduler::cancel_wait(wait_op* op) {
   if (!op->owner) return;
   op->owner->unlink(op);
   timers_.remove(op);
-  op->ec = ec;
+  op->aborted = true;
   op->parent_step_ = step_;
   ready_.push_back(op);
 }
@@ -238,7 +238,7 @@ std::size_t scheduler::cancel_all(timer_state& t, std::size_t max) {
   while (t.head && n < max) {
     wait_op* oldest = t.head;
     while (oldest->next) oldest = oldest->next;
-    cancel_wait(oldest, boost::asio::error::operation_aborted);
+    cancel_wait(oldest);
     ++n;
   }
   return n;
@@ -249,7 +249,7 @@ void scheduler::forget(timer_state& t) noexcept {
     wait_op* op = t.head;
     t.unlink(op);
     timers_.remove(op);
-    op->ec = boost::asio::error::operation_aborted;
+    op->aborted = true;
     if (tearing_down_) {
       op->destroy();
     } else {
@@ -400,7 +400,7 @@ bool scheduler::advance_time() {
     for (std::size_t i = 0; i < k; ++i) {
       wait_op* op = due[i];
       op->owner->unlink(op);
-      op->ec = {};
+      op->aborted = false;
       if (count_fired_) {
         op->fired = true;
         ++fired_ready_;

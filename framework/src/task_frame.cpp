@@ -18,6 +18,20 @@ namespace simloop::detail {
 
 template struct entry_executor_access<&entry_frame_base::u_>;
 
+// The same access, for the flag detached_entry_point reads.
+struct context_switched_tag {
+  friend constexpr auto context_switched_member(context_switched_tag);
+};
+template <auto Member>
+struct context_switched_access {
+  friend constexpr auto context_switched_member(context_switched_tag) { return Member; }
+};
+template struct context_switched_access<&entry_frame_base::has_context_switched_>;
+
+bool& task_frame::context_switched() noexcept {
+  return static_cast<entry_frame_base&>(*this).*context_switched_member(context_switched_tag{});
+}
+
 struct frame_pool_drain {
   frame_pool_drain() = default;
   frame_pool_drain(const frame_pool_drain&) = delete;

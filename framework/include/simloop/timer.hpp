@@ -3,6 +3,7 @@
 
 #include <simloop/clock.hpp>
 #include <simloop/detail/io_executor_slot.hpp>
+#include <simloop/detail/timer_executor.hpp>
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -24,7 +25,6 @@ namespace simloop {
 
 namespace detail {
 
-[[noreturn]] void throw_timer_without_simulation();
 [[noreturn]] void throw_timer_simulation_gone();
 
 // A wait with its handler. When it completes, the op itself is the ready
@@ -50,8 +50,8 @@ struct wait_op_impl final : wait_op {
     if (slot.is_connected()) slot.clear();
     Handler handler(std::move(self->handler_));
     io_executor_slot<Handler, IoExecutor> io_ex(std::move(self->io_ex_));
-    boost::system::error_code ec = self->ec;
-    bool direct = self->direct_;
+    const boost::system::error_code ec = self->error();
+    const bool direct = self->direct;
     self->~wait_op_impl();
     pool->deallocate(self, sizeof(wait_op_impl));
     if (!invoke) return;
@@ -65,7 +65,6 @@ struct wait_op_impl final : wait_op {
 
   Handler handler_;
   [[no_unique_address]] io_executor_slot<Handler, IoExecutor> io_ex_;
-  bool direct_ = true;
 };
 
 struct wait_cancellation {
@@ -74,7 +73,7 @@ struct wait_cancellation {
   void operator()(boost::asio::cancellation_type_t type) const {
     using ct = boost::asio::cancellation_type;
     if ((type & (ct::terminal | ct::partial | ct::total)) != ct::none && op->owner)
-      sched->cancel_wait(op, boost::asio::error::operation_aborted);
+      sched->cancel_wait(op);
   }
 };
 
@@ -113,7 +112,7 @@ class basic_timer {
   }
   basic_timer(const executor_type& ex, const duration& d) : ex_(ex) {
     attach();
-    state_.expiry = sched_->local_now() + d;
+    state_.expiry = ex_.sched().local_now() + d;
   }
   template <class ExecutionContext>
     requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
@@ -138,7 +137,7 @@ class basic_timer {
   // and other executor adapters do, as with asio::basic_waitable_timer).
   template <class OtherExecutor>
     requires(!std::is_same_v<OtherExecutor, Executor> && std::is_convertible_v<OtherExecutor, Executor>)
-  basic_timer(basic_timer<OtherExecutor>&& other) noexcept : ex_(std::move(other.ex_)) {
+  basic_timer(basic_timer<OtherExecutor>&& other) : ex_(Executor(other.get_executor())) {
     take(other);
   }
   template <class OtherExecutor>
@@ -152,7 +151,7 @@ class basic_timer {
 
   ~basic_timer() { release(); }
 
-  executor_type get_executor() noexcept { return ex_; }
+  executor_type get_executor() noexcept { return ex_.get(); }
 
   time_point expiry() const { return time_point(state_.expiry); }
 
@@ -165,7 +164,7 @@ class basic_timer {
   }
   std::size_t expires_after(const duration& d) {
     std::size_t n = live().cancel_all(state_, static_cast<std::size_t>(-1));
-    state_.expiry = sched_->local_now() + d;
+    state_.expiry = ex_.sched().local_now() + d;
     return n;
   }
 
@@ -200,17 +199,18 @@ class basic_timer {
     using handler_type = std::decay_t<WaitHandler>;
     using op_type = detail::wait_op_impl<handler_type, Executor>;
     detail::scheduler& s = live();
+    const Executor io_ex = ex_.get();
     void* mem = s.pool().allocate(sizeof(op_type));
     op_type* op;
     try {
-      op = ::new (mem) op_type(std::forward<WaitHandler>(handler), ex_);
+      op = ::new (mem) op_type(std::forward<WaitHandler>(handler), io_ex);
     } catch (...) {
       s.pool().deallocate(mem, sizeof(op_type));
       throw;
     }
     op->pool_ = &s.pool();
     std::uint32_t lane = 0;
-    auto assoc = boost::asio::get_associated_executor(op->handler_, ex_);
+    auto assoc = boost::asio::get_associated_executor(op->handler_, io_ex);
     // Adapters derived from these (use_awaitable_t::executor_with_default, ...)
     // are the same executor: complete them directly too.
     using assoc_type = decltype(assoc);
@@ -218,9 +218,9 @@ class basic_timer {
       lane = assoc.lane();
     } else if constexpr (std::is_base_of_v<boost::asio::any_io_executor, assoc_type>) {
       if (const auto* e = assoc.template target<simloop::executor>()) lane = e->lane();
-      else op->direct_ = false;
+      else op->direct = false;
     } else {
-      op->direct_ = false;
+      op->direct = false;
     }
     op->deadline = state_.expiry;
     auto slot = boost::asio::get_associated_cancellation_slot(op->handler_);
@@ -228,27 +228,21 @@ class basic_timer {
     s.arm(op, state_, lane);
   }
 
-  void attach() {
-    simulation* sim = find_simulation(ex_);
-    if (!sim) detail::throw_timer_without_simulation();
-    sched_ = &sim->scheduler();
-    alive_ = sched_->alive_token();
-  }
+  void attach() { alive_ = ex_.sched().alive_token(); }
   detail::scheduler& live() const {
     if (alive_.expired()) detail::throw_timer_simulation_gone();
-    return *sched_;
+    return ex_.sched();
   }
   // The rest of a move: the pending waits follow their timer_state.
   template <class OtherExecutor>
   void take(basic_timer<OtherExecutor>& other) noexcept {
-    sched_ = other.sched_;
     alive_ = std::move(other.alive_);
     state_ = other.state_;
     other.state_ = {};
     state_.adopt();
   }
   void release() noexcept {
-    if (sched_ && !alive_.expired()) sched_->forget(state_);
+    if (!alive_.expired()) ex_.sched().forget(state_);
     state_ = {};
   }
 
@@ -262,8 +256,9 @@ class basic_timer {
 
  private:
 
-  Executor ex_;
-  detail::scheduler* sched_ = nullptr;
+  // The executor and the scheduler (16 bytes for a simulation's own
+  // executor behind any_io_executor: detail/timer_executor.hpp).
+  detail::timer_executor<Executor> ex_;
   std::weak_ptr<detail::scheduler*> alive_;
   detail::timer_state state_;
 };

@@ -94,7 +94,7 @@ void scheduler::inject_cancel(cancel_point& p) {
   wait_op* w = p.deadline->head;
   p.deadline->unlink(w);
   timers_.remove(w);
-  w->ec = {};
+  w->aborted = false;
   w->parent_step_ = step_;
   if (count_fired_) {
     w->fired = true;

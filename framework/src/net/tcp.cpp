@@ -21,7 +21,7 @@ void event_op::do_complete(sd::operation* base, bool invoke) {
   auto* self = static_cast<event_op*>(base);
   if (self->fired) sd::note_fired_wait_done();
   sd::op_pool* pool = self->pool_;
-  bool run = invoke && !self->ec;
+  bool run = invoke && !self->aborted;
   if (run) self->fn(self);
   self->~event_op();
   pool->deallocate(self, sizeof(event_op));

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <utility>
 
@@ -38,20 +39,34 @@ namespace simloop::detail {
 // handler bound to the exception), as co_spawn_entry_point does.
 void complete_detached(const executor& spawner, std::exception_ptr e);
 
+// What the entry coroutine awaits at each of its stages: dispatch() to the
+// thread's executor, the task's coroutine, post() to the thread's executor.
 template <class F>
-boost::asio::awaitable<entry_point, any_executor> detached_entry_point(boost::asio::awaitable<void, any_executor>*,
-                                                                      executor spawner, F f) {
-  (void)co_await boost::asio::dispatch(boost::asio::use_awaitable_t<any_executor>{});
-  (co_await boost::asio::detail::awaitable_thread_has_context_switched{}) = false;
+boost::asio::awaitable<void, any_executor> detached_entry_stage(std::uint32_t stage, F& f) {
+  if (stage == 0) return boost::asio::dispatch(boost::asio::use_awaitable_t<any_executor>{});
+  if (stage == 1) return f();
+  return boost::asio::post(boost::asio::use_awaitable_t<any_executor>{});
+}
+
+// GCC keeps a slot in the frame for every temporary of every co_await
+// expression, for the frame's whole life, and does not share slots between
+// co_awaits. So the three awaits are one co_await in a loop (one awaitable
+// and one awaiter slot), and the thread's context-switched flag is read
+// through the promise (entry_self, filled in by task_frame's constructor)
+// rather than by co_awaiting Asio's query twice: ~80 bytes less per task.
+template <class F>
+boost::asio::awaitable<entry_point, any_executor> detached_entry_point(executor spawner, F f, entry_self self = {}) {
   std::exception_ptr e = nullptr;
-  try {
-    co_await f();
-  } catch (...) {
-    e = std::current_exception();
+  for (std::uint32_t stage = 0; stage < 3; ++stage) {
+    if (stage == 2 && self.frame->context_switched()) break;
+    try {
+      co_await detached_entry_stage(stage, f);
+    } catch (...) {
+      if (stage != 1) throw;
+      e = std::current_exception();
+    }
+    if (stage == 0) self.frame->context_switched() = false;
   }
-  // (GCC 12 miscompiles `if (co_await ...)`: the flag goes through a local.)
-  const bool switched = (co_await boost::asio::detail::awaitable_thread_has_context_switched{});
-  if (!switched) (void)co_await boost::asio::post(boost::asio::use_awaitable_t<any_executor>{});
   complete_detached(spawner, std::move(e));
 }
 
@@ -60,8 +75,7 @@ void launch_detached(const any_executor& ex, const executor& spawner, F&& f) {
   // What initiate_co_spawn does for a handler without a cancellation slot.
   boost::asio::cancellation_slot proxy_slot;
   boost::asio::cancellation_state cancel_state(proxy_slot);
-  auto a = detached_entry_point(static_cast<boost::asio::awaitable<void, any_executor>*>(nullptr), spawner,
-                                std::forward<F>(f));
+  auto a = detached_entry_point(spawner, std::forward<F>(f));
   boost::asio::detail::awaitable_handler<any_executor, void>(std::move(a), ex, proxy_slot, cancel_state).launch();
 }
 

@@ -162,8 +162,8 @@ class scheduler {
   // A wait made ready by virtual time (wait_op::fired) ran or was
   // destroyed: its completion calls this.
   void fired_wait_done() noexcept { --fired_ready_; }
-  // Complete one pending wait with ec (operation_aborted).
-  void cancel_wait(wait_op* op, boost::system::error_code ec);
+  // Completes one pending wait with operation_aborted.
+  void cancel_wait(wait_op* op);
   std::size_t cancel_all(timer_state& t, std::size_t max);
   // A timer object goes away: its pending waits complete with
   // operation_aborted, as in Asio.

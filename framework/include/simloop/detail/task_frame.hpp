@@ -63,6 +63,13 @@ struct entry_executor_access {
 
 class task_frame;
 
+// The last parameter of simloop's entry coroutine (detail/detached_entry.hpp):
+// task_frame's constructor stores the promise's address in the frame's copy,
+// so that the coroutine reaches its own promise.
+struct entry_self {
+  task_frame* frame = nullptr;
+};
+
 // Asio's awaitable::await_suspend takes coroutine_handle<awaitable_frame<U,
 // Executor>>; task_frame's handles are re-typed to its base, which sits at the
 // same address.
@@ -97,11 +104,13 @@ class task_frame : public entry_frame_base {
         stateless_handler_(!detached_ && (std::is_empty_v<Handler> || std::is_pointer_v<Handler>)) {
     on_create(ex.target<executor>());
   }
-  // detached_entry_point(awaitable<void, E>*, executor spawner, F f)
+  // detached_entry_point(executor spawner, F f, entry_self self)
   // (detail/detached_entry.hpp): a detached task on a simulation's executor.
-  template <class A, class F>
-  task_frame(A*, executor& spawner, F&)
+  // The promise sees the frame's copy of `self` and tells it where it is.
+  template <class F>
+  task_frame(executor& spawner, F&, entry_self& self)
       : handler_type_(&typeid(boost::asio::detail::detached_handler)), detached_(true) {
+    self.frame = this;
     on_create(&spawner);
   }
   ~task_frame();
@@ -135,6 +144,10 @@ class task_frame : public entry_frame_base {
     }
     return retyped_awaitable<T>{static_cast<const entry_frame_base&>(*this).await_transform(std::move(a)), this};
   }
+
+  // The awaitable thread's "has context switched" flag, which Asio's entry
+  // frame keeps private (detached_entry_point reads and clears it).
+  bool& context_switched() noexcept;
 
   // The simulation's teardown destroys a task's frame: the registry must not
   // treat that as the task finishing normally.

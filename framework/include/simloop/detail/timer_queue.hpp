@@ -3,6 +3,7 @@
 
 #include <simloop/detail/operation.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -22,14 +23,24 @@ struct wait_op : operation {
   timer_state* owner = nullptr;          // null once it left the timer
   wait_op* prev = nullptr;               // the owner's list of pending waits
   wait_op* next = nullptr;
-  boost::system::error_code ec;
   std::uint32_t armed_lane = 0;          // the task that armed it (for reports)
+  // Completes with operation_aborted (cancelled, re-armed, timer gone)
+  // rather than success: the only two results a wait has. A flag, not an
+  // error_code (24 bytes of every pending wait).
+  bool aborted = false;
+  // The handler runs inside the step (its associated executor is this
+  // simulation's), not posted to another executor (wait_op_impl).
+  bool direct = true;
   // The simulation's own machinery (network delivery, fault ends), not a
   // wait of user code: never reported as a leak.
   bool internal = false;
   // Made ready by virtual time reaching its deadline; counted by the
   // scheduler until it runs (delay injection waits for these).
   bool fired = false;
+
+  boost::system::error_code error() const noexcept {
+    return aborted ? boost::system::error_code(boost::asio::error::operation_aborted) : boost::system::error_code();
+  }
 };
 
 // A wait_op with `fired` set completes (runs or is destroyed): tells the
