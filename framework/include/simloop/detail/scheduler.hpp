@@ -369,11 +369,10 @@ class scheduler {
     std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
     hash_ = (hash_ ^ v) * 0x100000001b3ULL;
     hash_ ^= hash_ >> 29;
-    if (RecordChoice && n > 1) {
-      // One allocation for a short run's choices, not one per doubling.
-      if (choices_.capacity() == 0) choices_.reserve(32);
-      choices_.push_back(choice);
-    }
+    // The loop has made room in both records (grow_record in scheduler.cpp:
+    // 32 entries first, then doubling, and the step budget restarted after a
+    // large copy).
+    if (RecordChoice && n > 1) choices_.push_back(choice);
     if (options_.record_trace) trace_.push_back(trace_step{lane, choice});
   }
 

@@ -181,7 +181,10 @@ class waiter_owner {
       w->sync_key = nullptr;
     }
   }
-  ~waiter_owner() {
+  // Virtual only so that deleting a primitive (an event, a queue: classes
+  // with virtual functions) through its own type is clean to every compiler
+  // (clang's -Wdelete-non-abstract-non-virtual-dtor); the vtable is there anyway.
+  virtual ~waiter_owner() {
     if (parked_in_) forget_parked_owner(*this);
     simloop::happens_forget(this);
   }
