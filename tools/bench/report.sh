@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of the README's Performance section in one go: builds the
-# benchmarks, runs each SIMLOOP_BENCH_REPS times (default 5) and prints the
+# benchmarks, runs each SIMLOOP_BENCH_REPS times (default 5, interleaved) and prints the
 # medians (Google Benchmark's items_per_second is per CPU second of the
 # benchmark thread unless the line says real_time). The memory figures run one
 # benchmark per process, so that each peak RSS is its own.
@@ -24,7 +24,10 @@ bench=$build/tools/bench
 medians() {
   local n=$1
   shift
-  "$@" --benchmark_repetitions="$n" --benchmark_report_aggregates_only=true 2>/dev/null | grep '_median'
+  # Interleaved at random, so that a noisy minute on a shared machine spreads
+  # over every benchmark instead of falling on the few that ran then.
+  "$@" --benchmark_repetitions="$n" --benchmark_enable_random_interleaving=true \
+    --benchmark_report_aggregates_only=true 2>/dev/null | grep '_median'
 }
 
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
