@@ -13,6 +13,8 @@
 //                  benchmark per process (a --benchmark_filter) for its own peak
 // Items per second = tasks spawned, suspended and finished per real second.
 // Its own binary, so that no other benchmark's allocations are in the peak.
+#include "suspended_tasks.hpp"
+
 #include <simloop/simloop.hpp>
 
 #include <benchmark/benchmark.h>
@@ -38,26 +40,8 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-struct countdown {
-  std::int64_t left;
-  simloop::event* done;
-  void finish_one() {
-    if (--left == 0) done->set();
-  }
-};
-
-asio::awaitable<void> sleeper(countdown* c) {
-  simloop::timer t(co_await asio::this_coro::executor, 1s);
-  co_await t.async_wait(asio::use_awaitable);
-  c->finish_one();
-}
-
-asio::awaitable<void> event_waiter(simloop::event* go, countdown* c) {
-  co_await go->async_wait(asio::use_awaitable);
-  c->finish_one();
-}
-
-enum class wait_on { timer, event };
+using simloop_bench::countdown;
+using simloop_bench::wait_on;
 
 void suspended(benchmark::State& state, wait_on what) {
   const std::int64_t tasks = state.range(0);
@@ -73,12 +57,7 @@ void suspended(benchmark::State& state, wait_on what) {
       simloop::event done(ex), go(ex);
       countdown c{tasks, &done};
       const std::size_t before = heap_in_use();
-      // Each spawned coroutine runs inline up to its first suspension
-      // (co_spawn's dispatch inside a step), so after the loop all wait.
-      for (std::int64_t i = 0; i < tasks; ++i) {
-        if (what == wait_on::timer) asio::co_spawn(ex, sleeper(&c), asio::detached);
-        else asio::co_spawn(ex, event_waiter(&go, &c), asio::detached);
-      }
+      simloop_bench::spawn_suspended(ex, what, tasks, &c, &go);
       const std::size_t during = heap_in_use();
       per_task = static_cast<double>(during - before) / static_cast<double>(tasks);
       go.set();
