@@ -42,9 +42,9 @@ inline asio::awaitable<std::vector<result>> fetch_all_appending(std::vector<int>
   std::vector<result> results;
   auto one = [&](int id) -> asio::awaitable<void> {
     try {
-      results.push_back(co_await get_item(id));
+      results.emplace_back(co_await get_item(id));
     } catch (...) {
-      results.push_back(std::current_exception());
+      results.emplace_back(std::current_exception());
     }
   };
   std::vector<asio::awaitable<void>> requests;
