@@ -411,6 +411,27 @@ bool scheduler::advance_time() {
   return true;
 }
 
+template <bool RecordChoice>
+inline void scheduler::record_step(std::uint32_t lane, std::uint32_t choice, std::size_t n, std::uint64_t parent) {
+  std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
+  hash_ = (hash_ ^ v) * 0x100000001b3ULL;
+  hash_ ^= hash_ >> 29;
+  // Each record grows where push_back would check its capacity anyway.
+  if (RecordChoice && n > 1) {
+    if (choices_.size() == choices_.capacity()) [[unlikely]]
+      grow_record(choices_, budget_);
+    choices_.push_back(choice);
+  }
+  if (options_.record_trace) {
+    if (trace_.size() == trace_.capacity()) [[unlikely]]
+      grow_record(trace_, budget_);
+    trace_.push_back(trace_step{lane, choice});
+    if (trace_parents_.size() == trace_parents_.capacity()) [[unlikely]]
+      grow_record(trace_parents_, budget_);
+    trace_parents_.push_back(parent);
+  }
+}
+
 template <class Strategy>
 void scheduler::loop(Strategy& strategy) {
   while (!stop_) {
@@ -460,17 +481,7 @@ void scheduler::loop(Strategy& strategy) {
     ++step_;
     current_lane_ = op->lane_;
     const std::uint32_t step_lane = current_lane_;
-    constexpr bool record_choice = !std::is_same_v<Strategy, fifo_strategy>;
-    if (record_choice && n > 1 && choices_.size() == choices_.capacity()) [[unlikely]]
-      grow_record(choices_, budget_);
-    if (options_.record_trace) {
-      if (trace_.size() == trace_.capacity()) [[unlikely]]
-        grow_record(trace_, budget_);
-      if (trace_parents_.size() == trace_parents_.capacity()) [[unlikely]]
-        grow_record(trace_parents_, budget_);
-      trace_parents_.push_back(op->parent_step_);
-    }
-    record_step<record_choice>(current_lane_, choice, n);
+    record_step<!std::is_same_v<Strategy, fifo_strategy>>(current_lane_, choice, n, op->parent_step_);
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     in_step_ = true;
     try {

@@ -362,19 +362,12 @@ class scheduler {
 
  private:
   std::string pending_summary() const;
-  // RecordChoice: false under fifo, whose every pick is 0 (report::choices
-  // stays empty; at 64 ready chains the growing list cost a fifth of a step).
+  // A step about to run: into the hash, the choices (the pick among n ready
+  // steps; RecordChoice is false under fifo, whose every pick is 0, so
+  // report::choices stays empty) and the trace with the step's causal parent.
+  // In scheduler.cpp, next to how the records grow.
   template <bool RecordChoice>
-  void record_step(std::uint32_t lane, std::uint32_t choice, std::size_t n) noexcept {
-    std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
-    hash_ = (hash_ ^ v) * 0x100000001b3ULL;
-    hash_ ^= hash_ >> 29;
-    // The loop has made room in both records (grow_record in scheduler.cpp:
-    // 32 entries first, then doubling, and the step budget restarted after a
-    // large copy).
-    if (RecordChoice && n > 1) choices_.push_back(choice);
-    if (options_.record_trace) trace_.push_back(trace_step{lane, choice});
-  }
+  void record_step(std::uint32_t lane, std::uint32_t choice, std::size_t n, std::uint64_t parent);
 
   simulation& owner_;
   options options_;
