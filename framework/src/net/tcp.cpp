@@ -21,7 +21,8 @@ void event_op::do_complete(sd::operation* base, bool invoke) {
   auto* self = static_cast<event_op*>(base);
   if (self->fired) sd::note_fired_wait_done();
   sd::op_pool* pool = self->pool_;
-  bool run = invoke && !self->aborted;
+  if (self->slot && *self->slot == self) *self->slot = nullptr;
+  bool run = invoke && !self->aborted && !self->orphaned;
   if (run) self->fn(self);
   self->~event_op();
   pool->deallocate(self, sizeof(event_op));
@@ -29,8 +30,15 @@ void event_op::do_complete(sd::operation* base, bool invoke) {
 
 bool is_event_op(const sd::operation* op) noexcept { return op->complete_ == &event_op::do_complete; }
 
+void orphan_event(event_op*& slot) noexcept {
+  if (!slot) return;
+  slot->orphaned = true;
+  slot->slot = nullptr;
+  slot = nullptr;
+}
+
 event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseconds at, void (*fn)(event_op*),
-                    void* target) {
+                    void* target, event_op** slot) {
   sd::scheduler& s = *ns.sched;
   void* mem = s.pool().allocate(sizeof(event_op));
   auto* op = ::new (mem) event_op();
@@ -39,6 +47,13 @@ event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseco
   op->target = target;
   op->ns = &ns;
   op->deadline = std::max(at, s.now());
+  if (slot) {
+    // An earlier event of the owner still queued was aborted (its timer
+    // forgotten): it will not run, and no longer needs the owner.
+    if (*slot) (*slot)->slot = nullptr;
+    *slot = op;
+    op->slot = slot;
+  }
   s.arm(op, t, 0);
   return op;
 }
@@ -67,7 +82,7 @@ void deliver_event(event_op* ev);
 
 void arm_pipe(pipe& p, std::chrono::nanoseconds at) {
   p.armed = true;
-  arm_event(*p.ns, p.timer, at, &deliver_event, &p);
+  arm_event(*p.ns, p.timer, at, &deliver_event, &p, &p.delivery);
 }
 
 void compact(pipe& p) {
@@ -284,6 +299,7 @@ void connect_due(event_op* ev) {
 }  // namespace
 
 pipe::~pipe() {
+  orphan_event(delivery);
   if (!ns) return;
   if (held) {
     auto& v = ns->held_pipes;
@@ -300,7 +316,7 @@ void redeliver_connect(socket_impl& s) {
   if (!s.connect_op) return;
   host* server = s.ns->net->find_host(s.remote.address());
   arm_event(*s.ns, s.connect_timer, s.ns->sched->now() + s.ns->latency(s.host, server ? server->id() : 0),
-            &connect_due, &s);
+            &connect_due, &s, &s.connect_event);
 }
 
 void reset_connection(connection& c) noexcept {
@@ -324,6 +340,7 @@ void socket_close(socket_impl& s) noexcept {
   network_state& ns = *s.ns;
   fail_ops(s, error::operation_aborted);
   unhold_connect(s);
+  orphan_event(s.connect_event);
   if (s.connect_timer.head) ns.sched->forget(s.connect_timer);
   if (s.conn) {
     if (!s.out->reset) {
@@ -350,6 +367,7 @@ void socket_cancel(socket_impl& s) noexcept {
   if (!s.ns) return;
   if (s.connect_op) {
     unhold_connect(s);
+    orphan_event(s.connect_event);
     if (s.connect_timer.head) s.ns->sched->forget(s.connect_timer);
   }
   fail_ops(s, error::operation_aborted);
@@ -395,7 +413,7 @@ void socket_connect(socket_impl& s, const asio::ip::tcp::endpoint& ep, io_op* op
   s.remote = ep;
   host* server = ns.net->find_host(ep.address());
   auto lat = ns.latency(s.host, server ? server->id() : 0);
-  arm_event(ns, s.connect_timer, ns.sched->now() + lat, &connect_due, &s);
+  arm_event(ns, s.connect_timer, ns.sched->now() + lat, &connect_due, &s, &s.connect_event);
 }
 
 void socket_read(socket_impl& s, io_op* op) {
@@ -544,6 +562,7 @@ void cancel_io(io_op* op) noexcept {
       else if (s.connect_op == op) {
         s.connect_op = nullptr;
         unhold_connect(s);
+        orphan_event(s.connect_event);
         if (s.connect_timer.head) s.ns->sched->forget(s.connect_timer);
       } else {
         return;

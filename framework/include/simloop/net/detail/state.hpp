@@ -33,11 +33,22 @@ struct event_op final : sd::wait_op {
   network_state* ns = nullptr;
   std::uint64_t a = 0, b = 0;  // fn's arguments
   std::vector<char> payload;   // UDP datagrams
+  // The owner's field that points at this event (a pipe's delivery, a
+  // socket's connect) from arming until the event completes. An owner
+  // destroyed first orphans it (orphan_event): the event then completes
+  // without running. forget() on the owner's timer is not enough: an event
+  // that came due waits in the ready set, out of its timer, and would run
+  // on freed memory.
+  event_op** slot = nullptr;
+  bool orphaned = false;
 };
 
-// Arms fn(op) at virtual time `at` (not before now) on timer state t.
+// Arms fn(op) at virtual time `at` (not before now) on timer state t; with
+// a slot, *slot points at the event until it completes.
 event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseconds at, void (*fn)(event_op*),
-                    void* target);
+                    void* target, event_op** slot = nullptr);
+// The owner of *slot goes away: its event, if any, will not run.
+void orphan_event(event_op*& slot) noexcept;
 
 // What a segment carries besides bytes: a FIN (end of stream), or an RST
 // (the sender closed with received data unread, as real TCP does: the
@@ -153,6 +164,7 @@ struct alignas(64) pipe {
   segment_queue segs;
   std::chrono::nanoseconds last_at{0};
   connection* owner = nullptr;
+  event_op* delivery = nullptr;  // armed or due, not yet run (event_op::slot)
   byte_buffer buf;
 };
 
@@ -165,6 +177,11 @@ struct connection {
 struct acceptor_impl;
 
 struct socket_impl {
+  socket_impl() = default;
+  socket_impl(const socket_impl&) = delete;
+  socket_impl& operator=(const socket_impl&) = delete;
+  ~socket_impl() { orphan_event(connect_event); }
+
   // What reads and writes touch first (one cache line).
   network_state* ns = nullptr;
   pipe* in = nullptr;
@@ -177,6 +194,7 @@ struct socket_impl {
   std::shared_ptr<connection> conn;
   asio::ip::tcp::endpoint local, remote;
   sd::timer_state connect_timer;  // the connect request in flight
+  event_op* connect_event = nullptr;  // armed or due, not yet run (event_op::slot)
   bool connect_held = false;
   socket_impl* prev = nullptr;    // network_state's list, insertion order
   socket_impl* next = nullptr;
