@@ -381,7 +381,9 @@ bool scheduler::advance_time() {
   // With thousands of waits pending, each due wait and the timer it belongs
   // to are cache misses: a batch of them is requested together (prefetch)
   // before any is touched, so the misses overlap instead of queueing one
-  // behind the other. Same pops, same order.
+  // behind the other; then the lookahead follows their chains further
+  // (detail/timer_lookahead.hpp). Same pops, same order.
+  const std::size_t pending = timers_.size();
   while (!timers_.empty() && timers_.earliest() == now_) {
     constexpr std::size_t batch = 16;
     wait_op* due[batch];
@@ -397,6 +399,7 @@ bool scheduler::advance_time() {
       __builtin_prefetch(due[i]->owner, 1);
       __builtin_prefetch(reinterpret_cast<const char*>(due[i]->owner) + 64, 1);
     }
+    lookahead_.follow(due, k, pending);
     for (std::size_t i = 0; i < k; ++i) {
       wait_op* op = due[i];
       op->owner->unlink(op);

@@ -16,20 +16,46 @@
 
 namespace simloop::detail {
 
-template struct entry_executor_access<&entry_frame_base::u_>;
+// Asio keeps what simloop reads of its frames private: the thread's
+// executor (a private union of the entry frame), the flag
+// detached_entry_point reads, and for the lookahead the frame chain (the
+// entry frame's top of stack, each frame's caller). Naming a private member
+// in an explicit instantiation is allowed ([temp.spec.general]/6):
+// private_member<Tag, &T::m> defines member_of(Tag), which returns &T::m.
+template <class Tag, auto Member>
+struct private_member {
+  friend constexpr auto member_of(Tag) { return Member; }
+};
 
-// The same access, for the flag detached_entry_point reads.
+using frame_base = boost::asio::detail::awaitable_frame_base<any_executor>;
+
+struct entry_executor_tag {
+  friend constexpr auto member_of(entry_executor_tag);
+};
 struct context_switched_tag {
-  friend constexpr auto context_switched_member(context_switched_tag);
+  friend constexpr auto member_of(context_switched_tag);
 };
-template <auto Member>
-struct context_switched_access {
-  friend constexpr auto context_switched_member(context_switched_tag) { return Member; }
+struct top_of_stack_tag {
+  friend constexpr auto member_of(top_of_stack_tag);
 };
-template struct context_switched_access<&entry_frame_base::has_context_switched_>;
+struct caller_tag {
+  friend constexpr auto member_of(caller_tag);
+};
+template struct private_member<entry_executor_tag, &entry_frame_base::u_>;
+template struct private_member<context_switched_tag, &entry_frame_base::has_context_switched_>;
+template struct private_member<top_of_stack_tag, &entry_frame_base::top_of_stack_>;
+template struct private_member<caller_tag, &frame_base::caller_>;
+
+const void* entry_top_of_stack(const entry_frame_base* entry) noexcept {
+  return entry->*member_of(top_of_stack_tag{});
+}
+
+const void* frame_caller(const void* frame) noexcept {
+  return static_cast<const frame_base*>(frame)->*member_of(caller_tag{});
+}
 
 bool& task_frame::context_switched() noexcept {
-  return static_cast<entry_frame_base&>(*this).*context_switched_member(context_switched_tag{});
+  return static_cast<entry_frame_base&>(*this).*member_of(context_switched_tag{});
 }
 
 struct frame_pool_drain {
@@ -64,7 +90,7 @@ source_site& pending_spawn_site() noexcept {
 }
 
 any_executor& task_frame::thread_executor() noexcept {
-  auto member = entry_executor_member(entry_executor_tag{});
+  auto member = member_of(entry_executor_tag{});
   return (static_cast<entry_frame_base&>(*this).*member).executor_;
 }
 

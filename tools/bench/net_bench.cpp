@@ -1,5 +1,7 @@
 // Simulated network throughput and memory: 10,000 connections x 100 echoed
 // messages in one simulation; memory per idle connection.
+#include "echo_load.hpp"
+
 #include <simloop/net.hpp>
 #include <simloop/simloop.hpp>
 
@@ -24,27 +26,9 @@ using boost::asio::use_awaitable;
 namespace {
 
 const auto server_addr = asio::ip::make_address("10.0.0.2");
-constexpr std::size_t message_size = 32;
-
-// Echoes until the client closes; then counts itself in *ended.
-asio::awaitable<void> echo_session(net::tcp::socket s, int* ended) {
-  std::array<char, message_size> buf;
-  for (;;) {
-    boost::system::error_code ec;
-    co_await asio::async_read(s, asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-    if (ec) break;
-    co_await asio::async_write(s, asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-    if (ec) break;
-  }
-  ++*ended;
-}
-
-asio::awaitable<void> accept_loop(std::shared_ptr<net::tcp::acceptor> acc, int connections, int* ended) {
-  for (int i = 0; i < connections; ++i) {
-    auto s = co_await acc->async_accept(use_awaitable);
-    asio::co_spawn(acc->get_executor(), echo_session(std::move(s), ended), asio::detached);
-  }
-}
+constexpr std::size_t message_size = simloop_bench::echo_message_size;
+using simloop_bench::accept_loop;
+using simloop_bench::echo_session;
 
 // The body ends only when every session saw its client close: no task leaks.
 asio::awaitable<void> wait_until(const int* ended, int n) {

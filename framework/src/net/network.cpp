@@ -27,11 +27,13 @@ network::network(simulation& sim) : sim_(sim), state_(std::make_unique<detail::n
   state_->sched = &sim.scheduler();
   sim.scheduler().set_teardown_hook(
       [](void* ns) { return detail::destroy_pending_io(*static_cast<detail::network_state*>(ns)); }, state_.get());
+  sim.scheduler().set_timer_lookahead(&detail::event_op::do_complete, &detail::look_ahead_event);
 }
 
 network::~network() {
   detail::network_state& ns = *state_;
   sim_.scheduler().set_teardown_hook(nullptr, nullptr);
+  sim_.scheduler().set_timer_lookahead(nullptr, nullptr);
   // I/O objects that outlive the network become inert.
   for (auto* s = ns.sockets.head; s; s = s->next) {
     s->ns = nullptr;

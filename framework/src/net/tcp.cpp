@@ -156,6 +156,65 @@ void deliver_due(pipe& p) {
 
 void deliver_event(event_op* ev) { deliver_due(*static_cast<pipe*>(ev->target)); }
 
+}  // namespace
+
+// A delivery's chain, as deliver_due, try_read, the read's handler and the
+// answer's try_write walk it. The scheduler has requested the event and its
+// pipe's first two lines; then, a stage per pass over the batch:
+//   0: the rest of the pipe (segments, bytes) and the reader's socket;
+//   1: the pending read, and all of the pipe the answer goes out on;
+//   2: the read's handler (Asio's composed read, the awaitable handler);
+//   3, 4, 5: the awaiting task's frames, as pump() walks them: its entry
+//      frame, the frame on top of its stack (co_await's initiation) and the
+//      frame that one returns to (the user's coroutine: its locals and the
+//      co_await's temporaries, some hundreds of bytes in). A coroutine frame
+//      starts two words (resume, destroy) before its promise.
+void look_ahead_event(sd::wait_op* op, unsigned stage) noexcept {
+  auto* ev = static_cast<event_op*>(op);
+  if (ev->fn != &deliver_event || ev->orphaned) return;
+  const pipe* p = static_cast<const pipe*>(ev->target);
+  const socket_impl* s = p->reader;
+  if (stage == 0) {
+    // The rest of the pipe (segments in flight, the bytes) and the reader.
+    for (std::size_t at = 128; at < sizeof(pipe); at += 64)
+      __builtin_prefetch(reinterpret_cast<const char*>(p) + at, 1);
+    if (s) __builtin_prefetch(s, 1);
+    return;
+  }
+  if (!s) return;
+  const char* read = reinterpret_cast<const char*>(s->read_op);
+  switch (stage) {
+    case 1:
+      // The read, and the pipe the answer is written to.
+      if (read) {
+        __builtin_prefetch(read, 1);
+        __builtin_prefetch(read + 64, 1);
+      }
+      if (const char* out = reinterpret_cast<const char*>(s->out))
+        for (std::size_t at = 0; at < sizeof(pipe); at += 64) __builtin_prefetch(out + at, 1);
+      break;
+    case 2:
+      if (read) {
+        __builtin_prefetch(read + 128);
+        __builtin_prefetch(read + 192);
+      }
+      break;
+    default:
+      if (!s->read_op) break;
+      if (const sd::entry_frame_base* entry = s->read_op->awaiting_entry()) {
+        const void* frame = entry;
+        for (unsigned link = 3; link < stage && frame; ++link)
+          frame = link == 3 ? sd::entry_top_of_stack(entry) : sd::frame_caller(frame);
+        if (!frame) break;
+        const char* f = static_cast<const char*>(frame) - 16;
+        for (int line = 0, lines = stage == 5 ? 5 : 2; line < lines; ++line) __builtin_prefetch(f + 64 * line, 1);
+      }
+      break;
+  }
+}
+
+namespace {
+
 void try_read(socket_impl& s) {
   io_op* op = s.read_op;
   if (!op) return;

@@ -7,6 +7,7 @@
 #include <simloop/detail/ready_set.hpp>
 #include <simloop/detail/step_budget.hpp>
 #include <simloop/detail/task_registry.hpp>
+#include <simloop/detail/timer_lookahead.hpp>
 #include <simloop/detail/timer_queue.hpp>
 #include <simloop/finding.hpp>
 #include <simloop/options.hpp>
@@ -168,6 +169,13 @@ class scheduler {
   // A timer object goes away: its pending waits complete with
   // operation_aborted, as in Asio.
   void forget(timer_state& t) noexcept;
+
+  // The kind of wait (by completion function) whose chain a hook follows
+  // ahead of time (detail/timer_lookahead.hpp); one kind, the network's.
+  void set_timer_lookahead(operation::complete_fn kind, timer_lookahead::hook h) noexcept {
+    lookahead_.set_hook(kind, h);
+  }
+  const timer_lookahead& lookahead() const noexcept { return lookahead_; }
 
   // ---- decisions ----------------------------------------------------------
 
@@ -374,6 +382,7 @@ class scheduler {
   op_pool pool_;
   ready_set ready_;
   timer_queue timers_;
+  timer_lookahead lookahead_;
   choice_source source_;
   task_registry tasks_;
   void (*new_lane_hook_)(void*, std::uint32_t) = nullptr;

@@ -50,18 +50,14 @@ using any_executor = boost::asio::any_io_executor;
 using entry_point = boost::asio::detail::awaitable_thread_entry_point;
 using entry_frame_base = boost::asio::detail::awaitable_frame<entry_point, any_executor>;
 
-// The thread's executor lives in a private union of Asio's entry frame.
-// Naming a private member in an explicit instantiation is allowed
-// ([temp.spec.general]/6); this is the one access simloop needs.
-struct entry_executor_tag {
-  friend constexpr auto entry_executor_member(entry_executor_tag);
-};
-template <auto Member>
-struct entry_executor_access {
-  friend constexpr auto entry_executor_member(entry_executor_tag) { return Member; }
-};
-
 class task_frame;
+
+// For prefetching a task's frames before it resumes (detail/timer_lookahead.hpp,
+// net/detail/io_op.hpp): the frame an entry frame's thread resumes (its top
+// of stack, private in Asio), and the frame a frame returns to (its caller,
+// protected). Plain reads, no effect.
+const void* entry_top_of_stack(const entry_frame_base* entry) noexcept;
+const void* frame_caller(const void* frame) noexcept;
 
 // The last parameter of simloop's entry coroutine (detail/detached_entry.hpp):
 // task_frame's constructor stores the promise's address in the frame's copy,

@@ -1,6 +1,7 @@
 // simloop/net/detail/io_op.hpp: a pending socket operation with its handler.
 #pragma once
 
+#include <simloop/detail/task_frame.hpp>
 #include <simloop/simulation.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10,8 +11,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -39,7 +42,40 @@ struct io_op : sd::operation {
   io_op* next = nullptr;         // FIFO of pending accepts / receives
   std::uint32_t handler_lane = 0;
   io_kind kind = io_kind::read;
+  // Where in this op the awaitable_thread its completion resumes lies (an
+  // awaitable_handler, maybe inside Asio's composed operations), 0 if none:
+  // the timer lookahead loads the task's frames from there before the op
+  // completes (tcp.cpp, look_ahead_event). Sits in padding.
+  std::uint16_t thread_at = 0;
+
+  // The entry frame of the task the completion resumes, or null.
+  const sd::entry_frame_base* awaiting_entry() const noexcept {
+    if (thread_at == 0) return nullptr;
+    const sd::entry_frame_base* entry;
+    std::memcpy(&entry, reinterpret_cast<const char*>(this) + thread_at, sizeof entry);
+    return entry;
+  }
 };
+
+// The awaitable_thread (use_awaitable's handler, whose only word is its entry
+// frame) inside a handler, following Asio's composed operations (read_op,
+// write_op, redirect_error's handler, ...: each holds the next as handler_);
+// null if the handler resumes no coroutine of any_io_executor.
+template <class H>
+const void* awaiting_thread(H& h) noexcept {
+  using entry_ptr = sd::entry_frame_base*;
+  if constexpr (requires { { h.entry_point() } -> std::same_as<entry_ptr>; }) {
+    static_assert(sizeof(boost::asio::detail::awaitable_thread<sd::any_executor>) == sizeof(entry_ptr));
+    entry_ptr first;
+    std::memcpy(&first, static_cast<const void*>(&h), sizeof first);
+    return first == h.entry_point() ? static_cast<const void*>(&h) : nullptr;
+  } else if constexpr (requires { h.handler_; }) {
+    if constexpr (std::is_reference_v<decltype(h.handler_)> || std::is_pointer_v<decltype(h.handler_)>) return nullptr;
+    else return awaiting_thread(h.handler_);
+  } else {
+    return nullptr;
+  }
+}
 
 // Completes a pending op from its I/O object: queued, never run inline.
 void complete_io(sd::scheduler& s, io_op* op, boost::system::error_code ec, std::size_t bytes);
@@ -133,6 +169,10 @@ io_op* make_io_op(sd::scheduler& s, Handler&& handler, const boost::asio::any_io
   }
   op->pool_ = &s.pool();
   op->kind = kind;
+  if (const void* thread = awaiting_thread(op->handler_)) {
+    std::ptrdiff_t at = static_cast<const char*>(thread) - reinterpret_cast<const char*>(op);
+    if (at > 0 && at < 65536) op->thread_at = static_cast<std::uint16_t>(at);
+  }
   auto assoc = boost::asio::get_associated_executor(op->handler_, io_ex);
   try {
     if constexpr (std::is_same_v<decltype(assoc), simloop::executor>) {

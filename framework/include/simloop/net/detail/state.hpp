@@ -50,6 +50,12 @@ event_op* arm_event(network_state& ns, sd::timer_state& t, std::chrono::nanoseco
 // The owner of *slot goes away: its event, if any, will not run.
 void orphan_event(event_op*& slot) noexcept;
 
+// The scheduler's timer lookahead (detail/timer_lookahead.hpp) for network
+// events: when deliveries come due together, their readers' sockets,
+// pending reads, handlers and frames are loaded a link per pass over the
+// batch (src/net/tcp.cpp).
+void look_ahead_event(sd::wait_op* op, unsigned stage) noexcept;
+
 // What a segment carries besides bytes: a FIN (end of stream), or an RST
 // (the sender closed with received data unread, as real TCP does: the
 // connection is reset when it arrives).
