@@ -399,7 +399,7 @@ bool scheduler::advance_time() {
       __builtin_prefetch(due[i]->owner, 1);
       __builtin_prefetch(reinterpret_cast<const char*>(due[i]->owner) + 64, 1);
     }
-    lookahead_.follow(due, k, pending);
+    lookahead_.follow(due, k, pending, timers_);
     for (std::size_t i = 0; i < k; ++i) {
       wait_op* op = due[i];
       op->owner->unlink(op);

@@ -82,6 +82,12 @@ class timer_queue {
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t size() const noexcept { return heap_.size(); }
   wait_op* top() const noexcept { return heap_.front().op; }
+  // The wait at heap position i < size() and its deadline (0 is top(); a
+  // parent comes before its children).
+  wait_op* at(std::size_t i) const noexcept { return heap_[i].op; }
+  std::chrono::nanoseconds deadline_at(std::size_t i) const noexcept {
+    return std::chrono::nanoseconds(heap_[i].deadline);
+  }
   std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(heap_.front().deadline); }
 
   void push(wait_op* op) {
