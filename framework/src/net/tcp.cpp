@@ -156,6 +156,11 @@ void deliver_due(pipe& p) {
 
 void deliver_event(event_op* ev) { deliver_due(*static_cast<pipe*>(ev->target)); }
 
+// Requests the lines [from, to) of the object at p, for writing.
+void prefetch_lines(const void* p, std::size_t from, std::size_t to) noexcept {
+  for (std::size_t at = from; at < to; at += 64) __builtin_prefetch(static_cast<const char*>(p) + at, 1);
+}
+
 }  // namespace
 
 // A delivery's chain, as deliver_due, try_read, the read's handler and the
@@ -176,38 +181,31 @@ void look_ahead_event(sd::wait_op* op, unsigned stage) noexcept {
   const socket_impl* s = p->reader;
   if (stage == 0) {
     // The rest of the pipe (segments in flight, the bytes) and the reader.
-    for (std::size_t at = 128; at < sizeof(pipe); at += 64)
-      __builtin_prefetch(reinterpret_cast<const char*>(p) + at, 1);
+    prefetch_lines(p, 128, sizeof(pipe));
     if (s) __builtin_prefetch(s, 1);
     return;
   }
   if (!s) return;
-  const char* read = reinterpret_cast<const char*>(s->read_op);
+  const io_op* read = s->read_op;
   switch (stage) {
     case 1:
       // The read, and the pipe the answer is written to.
-      if (read) {
-        __builtin_prefetch(read, 1);
-        __builtin_prefetch(read + 64, 1);
-      }
-      if (const char* out = reinterpret_cast<const char*>(s->out))
-        for (std::size_t at = 0; at < sizeof(pipe); at += 64) __builtin_prefetch(out + at, 1);
+      if (read) prefetch_lines(read, 0, 128);
+      if (s->out) prefetch_lines(s->out, 0, sizeof(pipe));
       break;
     case 2:
       if (read) {
-        __builtin_prefetch(read + 128);
-        __builtin_prefetch(read + 192);
+        __builtin_prefetch(reinterpret_cast<const char*>(read) + 128);
+        __builtin_prefetch(reinterpret_cast<const char*>(read) + 192);
       }
       break;
     default:
-      if (!s->read_op) break;
-      if (const sd::entry_frame_base* entry = s->read_op->awaiting_entry()) {
+      if (!read) break;
+      if (const sd::entry_frame_base* entry = read->awaiting_entry()) {
         const void* frame = entry;
         for (unsigned link = 3; link < stage && frame; ++link)
           frame = link == 3 ? sd::entry_top_of_stack(entry) : sd::frame_caller(frame);
-        if (!frame) break;
-        const char* f = static_cast<const char*>(frame) - 16;
-        for (int line = 0, lines = stage == 5 ? 5 : 2; line < lines; ++line) __builtin_prefetch(f + 64 * line, 1);
+        if (frame) prefetch_lines(static_cast<const char*>(frame) - 16, 0, stage == 5 ? 5 * 64 : 2 * 64);
       }
       break;
   }
