@@ -488,7 +488,12 @@ void scheduler::loop(Strategy& strategy) {
     if (hb_) hb_->on_step(step_, current_lane_, op->parent_step_);
     in_step_ = true;
     try {
-      op->complete();
+      // An op queued directly (not through execute) for a task whose host
+      // crashed is destroyed, not run.
+      if (has_crashed_tasks_ && tasks_[current_lane_].crashed) [[unlikely]]
+        op->destroy();
+      else
+        op->complete();
     } catch (const run_aborted&) {
       stop_ = true;
     } catch (...) {

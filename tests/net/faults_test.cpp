@@ -242,6 +242,131 @@ TEST(NetFaults, CrashDestroysTaskParkedInItsHostsChannel) {
   EXPECT_FALSE(waiter_resumed);
 }
 
+// A host task parked in a channel that outlives the host (the body's): the
+// crash cannot reach it there, but it never runs again. A value sent later
+// is taken by its receive (the message is lost with the host) and the
+// completion is destroyed instead of run: the task's frames go then. A
+// second such task goes when the channel is destroyed with the body. The
+// host, restarted, runs new tasks as before.
+TEST(NetFaults, CrashedHostsTaskParkedInTheBodysChannelNeverRunsAgain) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  int destroyed = 0, resumed = 0, received_after_restart = 0;
+  using channel = asio::experimental::channel<void(boost::system::error_code, int)>;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    struct guard {
+      int* count;
+      ~guard() { ++*count; }
+    };
+    auto waiter = [&](channel& ch, int* got) -> asio::awaitable<void> {
+      guard g{&destroyed};
+      boost::system::error_code ec;
+      int v = co_await ch.async_receive(asio::redirect_error(use_awaitable, ec));
+      if (!ec) *got += v;
+      ++resumed;
+    };
+    channel ch(co_await asio::this_coro::executor), kept(co_await asio::this_coro::executor);
+    asio::co_spawn(server.get_executor(), waiter(ch, &received_after_restart), asio::detached);
+    asio::co_spawn(server.get_executor(), waiter(kept, &received_after_restart), asio::detached);
+    co_await simloop::sleep_for(1s);
+    auto& sched = simloop::simulation::current()->scheduler();
+    const auto before = sched.tasks().alive();
+    sim.network().crash(server);
+    // Out of reach: both are still parked, alive.
+    EXPECT_EQ(sched.tasks().alive(), before);
+    EXPECT_EQ(destroyed, 0);
+    // The send completes (a receiver took the value); the receiver's
+    // completion is destroyed, and with it the task.
+    boost::system::error_code ec;
+    co_await ch.async_send(boost::system::error_code{}, 7, asio::redirect_error(use_awaitable, ec));
+    EXPECT_FALSE(ec);
+    co_await simloop::sleep_for(1s);
+    EXPECT_EQ(destroyed, 1);
+    EXPECT_EQ(sched.tasks().alive(), before - 1);
+    // Restarted, the host's new tasks run.
+    sim.network().restart(server, [&]() -> asio::awaitable<void> { co_return; });
+    asio::co_spawn(server.get_executor(), waiter(ch, &received_after_restart), asio::detached);
+    co_await simloop::sleep_for(1s);
+    co_await ch.async_send(boost::system::error_code{}, 5, asio::redirect_error(use_awaitable, ec));
+    co_await simloop::sleep_for(1s);
+    EXPECT_EQ(received_after_restart, 5);
+    EXPECT_EQ(resumed, 1);
+    EXPECT_EQ(destroyed, 2);
+  }());
+  // `kept` went with the body's frame: its waiter's completion (aborted)
+  // was destroyed too. No task outlived the run, nothing else ran.
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(resumed, 1);
+  EXPECT_EQ(destroyed, 3);
+  EXPECT_EQ(sim.scheduler().tasks().alive(), 0u);
+}
+
+// The same for a completion queued directly, not through an executor: a
+// task of the crashed host reading a socket it made on another host's
+// executor (so the crash leaves the socket alone) is destroyed when the
+// bytes arrive, instead of resumed.
+TEST(NetFaults, CrashedHostsTaskReadingAnotherHostsSocketNeverRunsAgain) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  auto& client = sim.network().add_host("client", client_addr);
+  auto& third = sim.network().add_host("third", asio::ip::make_address("10.0.0.3"));
+  bool destroyed = false, resumed = false;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    struct guard {
+      bool* flag;
+      ~guard() { *flag = true; }
+    };
+    net::tcp::acceptor acc(server.get_executor(), net::tcp::endpoint(server_addr, 80));
+    auto reader = [&]() -> asio::awaitable<void> {
+      guard g{&destroyed};
+      net::tcp::socket s(third.get_executor());
+      co_await s.async_connect(net::tcp::endpoint(server_addr, 80), use_awaitable);
+      std::array<char, 4> buf;
+      co_await asio::async_read(s, asio::buffer(buf), use_awaitable);
+      resumed = true;
+    };
+    asio::co_spawn(client.get_executor(), reader(), asio::detached);
+    auto peer = co_await acc.async_accept(use_awaitable);
+    co_await simloop::sleep_for(1s);
+    sim.network().crash(client);
+    EXPECT_FALSE(destroyed);  // out of the crash's reach: third's socket
+    co_await asio::async_write(peer, asio::buffer("ping", 4), use_awaitable);
+    co_await simloop::sleep_for(1s);
+    EXPECT_TRUE(destroyed);
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_FALSE(resumed);
+}
+
+// A deadlock report names such a task with its crashed host, beside the
+// body that waits for it.
+TEST(NetFaults, DeadlockReportSaysAParkedTasksHostCrashed) {
+  simloop::simulation sim({.seed = 4});
+  auto& server = sim.network().add_host("server", server_addr);
+  using channel = asio::experimental::channel<void(boost::system::error_code, int)>;
+  auto r = sim.run([&]() -> asio::awaitable<void> {
+    channel requests(co_await asio::this_coro::executor), replies(co_await asio::this_coro::executor);
+    auto worker = [&]() -> asio::awaitable<void> {
+      int v = co_await requests.async_receive(use_awaitable);
+      co_await replies.async_send(boost::system::error_code{}, v + 1, use_awaitable);
+    };
+    asio::co_spawn(server.get_executor(), worker(), asio::detached);
+    co_await simloop::sleep_for(1s);
+    sim.network().crash(server);
+    co_await replies.async_receive(use_awaitable);  // the worker will never answer
+  }());
+  ASSERT_TRUE(r.has(simloop::finding_kind::deadlock)) << r.describe();
+  const std::string& m = r.findings[0].message;
+  EXPECT_NE(m.find("host        crashed while it waited (it never runs again)"), std::string::npos) << m;
+  // Said of the worker only, not of the body.
+  EXPECT_EQ(m.find("crashed while it waited"), m.rfind("crashed while it waited")) << m;
+  EXPECT_LT(m.find("task #2 "), m.find("crashed while it waited")) << m;
+  EXPECT_LT(m.find("crashed while it waited"), m.find("channel.async_receive on channel B")) << m;
+  // The wait-for analysis is about the body, not the crashed worker.
+  EXPECT_NE(m.find("wait-for:   task #1 waits to receive on channel A"), std::string::npos) << m;
+  EXPECT_EQ(m.find("wait-for:   task #2"), std::string::npos) << m;
+}
+
 // A host's tasks parked in simloop primitives that outlive them (the body's
 // mutex and event): crash() destroys them too. The mutex then goes to the
 // next live waiter, not to a dead task queued first, and setting the event

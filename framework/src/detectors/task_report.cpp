@@ -201,6 +201,8 @@ std::string describe_task_with(const scheduler& s, std::uint32_t lane, std::size
   if (width == 0) width = std::max<std::size_t>(24, label.size() + 2);
   if (!f) return fmt::format("  {:<{}}(finished)\n", label, width);
   std::string out = fmt::format("  {:<{}}spawned at  {}\n", label, width, spawn_site(s, lane, *f));
+  if (s.tasks()[lane].crashed)
+    out += fmt::format("  {:<{}}host        crashed while it waited (it never runs again)\n", "", width);
   if (with_wait) {
     out += fmt::format("  {:<{}}waiting on  {}\n", "", width, wait_site(s, lane, *f, names));
     // What the network says the task waits for ("waiting on read from
@@ -243,6 +245,9 @@ std::string describe_blocked_tasks(const scheduler& s) {
   // Receivers with no suspended sender: what they wait for can only come
   // from a task that has finished (or from outside every task).
   for (const blocked& w : waits) {
+    // A task whose host crashed never runs again: what it waits for no
+    // longer matters (its own lines say so).
+    if (s.tasks()[w.lane].crashed) continue;
     std::size_t dot = w.op.find(".async_receive");
     if (dot == std::string::npos) continue;
     std::string send = w.op.substr(0, dot) + ".async_send";

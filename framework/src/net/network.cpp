@@ -206,6 +206,10 @@ void network::crash(host& h) {
   h.up_ = false;
   detail::crash_io(*state_, h.id());
   destroy_tasks_of(h.id());
+  // What is left of the host's tasks is parked out of the simulation's
+  // reach (an asio::experimental::channel that outlives the host): when
+  // that completes them, their work is destroyed instead of run.
+  sched.mark_host_crashed(h.id());
 }
 
 void network::destroy_tasks_of(std::uint32_t host_id) {

@@ -92,6 +92,13 @@ class scheduler {
   template <class F>
   void execute(F&& f, bool may_block, std::uint32_t lane) {
     using func = std::decay_t<F>;
+    if (has_crashed_tasks_ && lane && tasks_[lane].crashed) [[unlikely]] {
+      // Work for a task whose host crashed: destroyed, never run. Destroying
+      // it may unwind the task's coroutines through this executor (more of
+      // the same, destroyed the same way).
+      func dropped(std::forward<F>(f));
+      return;
+    }
     if (may_block && in_step_) {
       func tmp(std::forward<F>(f));
       if (lane == 0 || lane == current_lane_) {
@@ -188,6 +195,11 @@ class scheduler {
   std::uint32_t on_task_start(void* frame);
   void on_task_end(std::uint32_t lane) noexcept;
   void set_task_host(std::uint32_t lane, std::uint32_t host) noexcept { tasks_.set_host(lane, host); }
+  // A host crashed (net::network::crash): its tasks still alive once
+  // everything the crash could reach is destroyed never run again.
+  void mark_host_crashed(std::uint32_t host) noexcept {
+    if (tasks_.mark_crashed(host)) has_crashed_tasks_ = true;
+  }
 
   // Destroys, without running them, every queued op and pending timer wait
   // for which pred(ctx, op) is true; the order of the rest is kept. Returns
@@ -385,6 +397,7 @@ class scheduler {
   timer_lookahead lookahead_;
   choice_source source_;
   task_registry tasks_;
+  bool has_crashed_tasks_ = false;  // some task's host crashed under it (execute, loop)
   void (*new_lane_hook_)(void*, std::uint32_t) = nullptr;
   void* new_lane_ctx_ = nullptr;
   std::size_t (*teardown_hook_)(void*) = nullptr;

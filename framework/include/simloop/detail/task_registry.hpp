@@ -22,6 +22,10 @@ struct task_record {
   std::uint32_t host = 0;         // simulated host (net::host::id), 0: none
   bool alive = false;
   bool torn_down = false;         // ended by the simulation's teardown, not by finishing
+  // Its host crashed while it was parked where the crash could not reach
+  // (an asio::experimental::channel that outlives the host): it never runs
+  // again, and whatever is submitted to it is destroyed (scheduler::execute).
+  bool crashed = false;
 };
 
 class task_registry {
@@ -49,6 +53,17 @@ class task_registry {
 
   void set_host(std::uint32_t lane, std::uint32_t host) noexcept {
     if (lane < tasks_.size()) tasks_[lane].host = host;
+  }
+  // The live tasks of a host that crashed are crashed from now on; returns
+  // how many.
+  std::size_t mark_crashed(std::uint32_t host) noexcept {
+    std::size_t n = 0;
+    for (std::size_t l = 1; l < tasks_.size(); ++l)
+      if (tasks_[l].alive && tasks_[l].host == host && !tasks_[l].crashed) {
+        tasks_[l].crashed = true;
+        ++n;
+      }
+    return n;
   }
 
   std::size_t size() const noexcept { return tasks_.size() - 1; }

@@ -146,6 +146,9 @@ class network {
   // The host's tasks are destroyed (handlers dropped, coroutine frames
   // unwound), its sockets reset for their peers, its listeners and UDP
   // sockets gone; connects to it fail with host_unreachable until restart.
+  // A task parked where the simulation cannot reach it (an
+  // asio::experimental::channel that outlives the host) never runs again:
+  // what completes it later is destroyed instead of run.
   // Must not be called from one of the host's own tasks.
   void crash(host&);
   // Boots a crashed host again: boot() is spawned on the host's executor.
