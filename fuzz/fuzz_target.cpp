@@ -43,4 +43,17 @@ int run_input(const std::uint8_t* data, std::size_t size, const std::function<as
   std::abort();
 }
 
+int run_input_twice(const std::uint8_t* data, std::size_t size,
+                    const std::function<asio::awaitable<void>()>& make_body) {
+  run_input(data, size, make_body);
+  const std::uint64_t first = last().trace_hash;
+  run_input(data, size, make_body);
+  if (last().trace_hash != first) {
+    std::fprintf(stderr, "simloop: the same input ran differently twice (trace hash %#llx vs %#llx)\n",
+                 static_cast<unsigned long long>(first), static_cast<unsigned long long>(last().trace_hash));
+    std::abort();
+  }
+  return 0;
+}
+
 }  // namespace simloop::fuzz

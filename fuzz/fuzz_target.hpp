@@ -30,6 +30,10 @@ const report& last_report();
 
 // Runs one input; returns 0, or aborts on a finding (unless explain_mode).
 int run_input(const std::uint8_t* data, std::size_t size, const std::function<asio::awaitable<void>()>& make_body);
+// Runs one input twice, and also aborts if the two runs differ (trace hash):
+// the same bytes must give the same run.
+int run_input_twice(const std::uint8_t* data, std::size_t size,
+                    const std::function<asio::awaitable<void>()>& make_body);
 
 }  // namespace simloop::fuzz
 

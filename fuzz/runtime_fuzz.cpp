@@ -10,8 +10,6 @@
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/redirect_error.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 namespace {
@@ -90,15 +88,5 @@ asio::awaitable<void> program() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  simloop::fuzz::run_input(data, size, program);
-  // Determinism: the same bytes must give the same run.
-  std::uint64_t first = simloop::fuzz::last_report().trace_hash;
-  simloop::fuzz::run_input(data, size, program);
-  if (simloop::fuzz::last_report().trace_hash != first) {
-    std::fprintf(stderr, "simloop: the same input ran differently twice (trace hash %#llx vs %#llx)\n",
-                 static_cast<unsigned long long>(first),
-                 static_cast<unsigned long long>(simloop::fuzz::last_report().trace_hash));
-    std::abort();
-  }
-  return 0;
+  return simloop::fuzz::run_input_twice(data, size, program);
 }
