@@ -1,4 +1,5 @@
 #include <simloop/chrome_trace.hpp>
+#include <simloop/detail/task_report.hpp>
 
 #include <boost/asio/cancellation_type.hpp>
 
@@ -36,17 +37,6 @@ void append_escaped(std::string& out, std::string_view s) {
 std::string micros(std::uint64_t ns) { return fmt::format("{}.{:03}", ns / 1000, ns % 1000); }
 
 constexpr std::uint64_t step_slot_ns = 1000;
-
-// asio::cancellation_type bits as words ("terminal|partial").
-std::string cancellation_type_text(std::uint32_t type) {
-  using ct = boost::asio::cancellation_type;
-  if (type == static_cast<std::uint32_t>(ct::all)) return "all";
-  std::string out;
-  for (auto [bit, word] : {std::pair<ct, const char*>{ct::terminal, "terminal"}, {ct::partial, "partial"},
-                           {ct::total, "total"}})
-    if (type & static_cast<std::uint32_t>(bit)) out += (out.empty() ? "" : "|") + std::string(word);
-  return out.empty() ? "none" : out;
-}
 
 }  // namespace
 
@@ -129,7 +119,7 @@ std::string chrome_trace_json(const report& r, std::string_view name) {
   // track of the task whose operation was cancelled, at the end of the step
   // that injected them.
   for (const trace_cancel& c : r.cancellations) {
-    std::string type = cancellation_type_text(c.type);
+    std::string type = detail::cancellation_type_text(c.type);
     out += fmt::format(
         ",\n{{\"ph\":\"i\",\"s\":\"t\",\"name\":\"injected cancellation ({})\",\"cat\":\"cancellation\",\"pid\":1,"
         "\"tid\":{},\"ts\":{},\"args\":{{\"kind\":\"cancellation\",\"step\":{},\"t_ns\":{},\"point\":{},\"type\":\"{}\","

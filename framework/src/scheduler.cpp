@@ -295,6 +295,9 @@ void scheduler::on_task_end(std::uint32_t lane) noexcept {
     budget_.open();
   }
   tasks_.finish(lane, tearing_down_);
+  // A task cancelled through its slot has answered by ending.
+  if (!cancels_.empty())
+    std::erase_if(cancels_, [lane](const cancel_request& r) { return r.task && r.lane == lane; });
 }
 
 std::size_t scheduler::destroy_if(bool (*pred)(void*, const operation*), void* ctx) {

@@ -54,13 +54,34 @@ inline asio::awaitable<void> worker(simloop::queue<int>& jobs, std::shared_ptr<l
   co_await flush(batch, l);
 }
 
+// The mistake of a worker that treats every error as transient (asyncio:
+// `except Exception:` around the loop body, which caught CancelledError
+// before Python 3.8): it resets its cancellation state and goes back to its
+// queue, so the shutdown's cancellation never ends it.
+inline asio::awaitable<void> worker_swallowing_cancel(simloop::queue<int>& jobs, std::shared_ptr<ledger> l) {
+  std::vector<int> batch;
+  for (;;) {
+    bool failed = false;
+    try {
+      batch.push_back(co_await jobs.async_get(asio::use_awaitable));
+      ++l->received;
+      if (batch.size() == 4) co_await flush(batch, l);
+    } catch (const boost::system::system_error&) {
+      failed = true;  // "transient": try again
+    }
+    if (failed) co_await asio::this_coro::reset_cancellation_state();
+  }
+}
+
 // Runs `workers` workers until `stop` is set, then shuts down. With
-// await_workers false, the mistake: cancel and return.
+// await_workers false, the mistake: cancel and return. With swallow_cancel,
+// the workers are worker_swallowing_cancel.
 inline asio::awaitable<void> run(simloop::queue<int>& jobs, simloop::event& stop, int workers,
-                                 std::shared_ptr<ledger> l, bool await_workers = true) {
+                                 std::shared_ptr<ledger> l, bool await_workers = true, bool swallow_cancel = false) {
   auto ex = co_await asio::this_coro::executor;
   auto group = std::make_shared<simloop::task_group>(ex);
-  for (int i = 0; i < workers; ++i) group->spawn(worker(jobs, l));
+  for (int i = 0; i < workers; ++i)
+    group->spawn(swallow_cancel ? worker_swallowing_cancel(jobs, l) : worker(jobs, l));
   co_await stop.async_wait(asio::use_awaitable);
   group->cancel();
   if (await_workers) co_await group->async_wait(asio::use_awaitable);

@@ -12,7 +12,7 @@ namespace {
 
 // Jobs arrive for a while; the stop signal comes at a seed-chosen moment;
 // every job received must be flushed by the time run() returns.
-asio::awaitable<void> check(bool await_workers) {
+asio::awaitable<void> check(bool await_workers, bool swallow_cancel = false) {
   auto ex = co_await asio::this_coro::executor;
   auto l = std::make_shared<ledger>();
   simloop::queue<int> jobs(ex, 8);
@@ -30,7 +30,7 @@ asio::awaitable<void> check(bool await_workers) {
   simloop::task_group outside(ex);
   outside.spawn(producer());
   outside.spawn(signal());
-  co_await run(jobs, stop, 3, l, await_workers);
+  co_await run(jobs, stop, 3, l, await_workers, swallow_cancel);
   SIMLOOP_ASSERT(l->flushed == l->received);
   // The service is down: whatever still feeds it stops too. (The producer
   // may be blocked on a full queue that nobody drains any more; its put is
@@ -51,6 +51,15 @@ const simloop::zoo::registrar not_awaited{{
     .mistake = "shutdown cancels the workers and returns: their final flushes are cut off",
     .expected = simloop::finding_kind::assertion,
     .make_body = [] { return check(false); },
+}};
+
+const simloop::zoo::registrar swallowed{{
+    .scenario = "graceful_shutdown",
+    .name = "cancel_swallowed",
+    .mistake = "the workers catch every error, operation_aborted included, reset their cancellation state and "
+               "go back to the queue: the shutdown waits for them forever",
+    .expected = simloop::finding_kind::cancellation_ignored,
+    .make_body = [] { return check(true, true); },
 }};
 
 }  // namespace

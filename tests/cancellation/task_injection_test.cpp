@@ -336,3 +336,144 @@ TEST(GracefulShutdown, CancellingAndAwaitingIsSilent) {
     EXPECT_EQ(flushed, 3);
   }
 }
+
+// cancellation_ignored for tasks cancelled through their slot by injection:
+// a task that swallows its cancellation (catches operation_aborted, resets
+// its cancellation state and goes on) is reported; one that lets it end the
+// task is not.
+namespace {
+
+template <bool Stubborn>
+asio::awaitable<void> slot_worker(simloop::event& more_work, std::chrono::nanoseconds afterwards) {
+  bool cancelled = false;
+  try {
+    co_await simloop::sleep_for(10ms);
+  } catch (const boost::system::system_error&) {
+    if (!Stubborn) throw;
+    cancelled = true;
+  }
+  if (!cancelled) co_return;
+  co_await asio::this_coro::reset_cancellation_state();
+  if (afterwards.count() > 0) co_await simloop::sleep_for(afterwards);
+  else co_await more_work.async_wait(asio::use_awaitable);  // never set
+}
+
+template <bool Stubborn>
+asio::awaitable<void> group_of_one(std::chrono::nanoseconds afterwards) {
+  auto ex = co_await asio::this_coro::executor;
+  simloop::event more_work(ex);
+  simloop::task_group g(ex);
+  g.spawn(slot_worker<Stubborn>(more_work, afterwards));
+  try {
+    co_await g.async_wait(asio::use_awaitable);
+  } catch (const simloop::task_group_error&) {
+  }
+}
+
+simloop::options inject_first_point() {
+  simloop::options o;
+  o.seed = 3;
+  o.cancel_at_point = 1;  // the worker's sleep
+  o.cancel_targets = simloop::cancel_tasks;
+  return o;
+}
+
+}  // namespace
+
+TEST(TaskCancellationIgnored, TaskThatSwallowsItsCancellationIsReported) {
+  simloop::report r = simloop::run_one(inject_first_point(), [] { return group_of_one<true>(0ns); });
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  const auto& f = r.findings[0];
+  EXPECT_EQ(f.kind, simloop::finding_kind::cancellation_ignored);
+  EXPECT_TRUE(contains(f.message, "simloop: cancellation ignored: task #2 slot_worker<true> was cancelled through its "
+                                  "cancellation slot and had not ended when nothing was ready and no timer was armed"))
+      << f.message;
+  EXPECT_TRUE(contains(f.message, " slot_worker<true>  spawned at  tests/cancellation/task_injection_test.cpp:")) << f.message;
+  // Where it waits now: what swallowed the cancellation left it there.
+  EXPECT_TRUE(contains(f.message, "waiting on  event.wait at tests/cancellation/task_injection_test.cpp:"))
+      << f.message;
+  EXPECT_TRUE(contains(f.message, "cancelled     all cancellation emitted on the task's slot by injection at point 1 "
+                                  "(options::cancel_one_in / cancel_at_point), step "))
+      << f.message;
+  EXPECT_TRUE(contains(f.message, "t=+0.000s")) << f.message;
+  EXPECT_TRUE(contains(f.message, "replay: SIMLOOP_SEED=0x3 SIMLOOP_STRATEGY=random SIMLOOP_CANCEL_AT=1")) << f.message;
+  // Said instead of the deadlock the body's wait then is.
+  EXPECT_FALSE(r.has(simloop::finding_kind::deadlock));
+}
+
+TEST(TaskCancellationIgnored, TaskThatEndsOnItsCancellationIsSilentOverManySeeds) {
+  std::uint64_t injected_runs = 0;
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+    simloop::options o;
+    o.seed = seed;
+    o.cancel_one_in = 2;
+    o.cancel_targets = simloop::cancel_tasks;
+    simloop::report r = simloop::run_one(o, [] { return group_of_one<false>(0ns); });
+    ASSERT_TRUE(r.ok()) << "seed " << seed << ":\n" << r.describe();
+    if (!r.cancellations.empty()) ++injected_runs;
+  }
+  EXPECT_GT(injected_runs, 50u);
+}
+
+TEST(TaskCancellationIgnored, GraceBoundsHowLongATaskMayTakeToEnd) {
+  // The stubborn worker ends 5 s after its cancellation.
+  simloop::options o = inject_first_point();
+  o.cancellation_grace = 1s;
+  simloop::report r = simloop::run_one(o, [] { return group_of_one<true>(5s); });
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  EXPECT_TRUE(contains(r.findings[0].message, "task #2 slot_worker<true> was cancelled through its cancellation slot and "
+                                              "did not end within 1.000s (options::cancellation_grace)"))
+      << r.findings[0].message;
+  EXPECT_TRUE(contains(r.findings[0].message, "grace         options::cancellation_grace = 1.000s: due by t=+1.000s"))
+      << r.findings[0].message;
+  o.cancellation_grace = 10s;
+  r = simloop::run_one(o, [] { return group_of_one<true>(5s); });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  // Without a grace, ending at all before the world goes idle is enough.
+  o.cancellation_grace = 0s;
+  r = simloop::run_one(o, [] { return group_of_one<true>(5s); });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+// The same watch for a cancellation a simloop::task_group emits (cancel(), a
+// failed sibling, its destruction): a child that swallows it is reported,
+// with the task that cancelled the group.
+TEST(TaskCancellationIgnored, ChildThatSwallowsItsGroupsCancellationIsReported) {
+  simloop::report r = simloop::run_one({.seed = 1}, []() -> asio::awaitable<void> {
+    auto ex = co_await asio::this_coro::executor;
+    simloop::event more_work(ex);
+    simloop::task_group g(ex);
+    g.spawn(slot_worker<true>(more_work, 0ns));
+    co_await simloop::sleep_for(1ms);
+    g.cancel();
+    co_await g.async_wait(asio::use_awaitable);
+  });
+  ASSERT_EQ(r.findings.size(), 1u) << r.describe();
+  const auto& m = r.findings[0].message;
+  EXPECT_EQ(r.findings[0].kind, simloop::finding_kind::cancellation_ignored);
+  EXPECT_TRUE(contains(m, "simloop: cancellation ignored: task #2 slot_worker<true> was cancelled through its "
+                          "cancellation slot and had not ended when nothing was ready and no timer was armed"))
+      << m;
+  EXPECT_TRUE(contains(m, "cancelled     terminal cancellation emitted on the task's slot by its simloop::task_group in "
+                          "a step of task #1 "))
+      << m;
+  EXPECT_TRUE(contains(m, "step 3, t=+0.001s")) << m;
+}
+
+TEST(TaskCancellationIgnored, CancelledGroupsThatEndAreSilentOverManySeeds) {
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    simloop::report r = simloop::run_one({.seed = seed}, []() -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      simloop::event more_work(ex);
+      simloop::task_group g(ex);
+      for (int i = 0; i < 3; ++i) g.spawn(slot_worker<false>(more_work, 0ns));
+      co_await simloop::sleep_for(std::chrono::milliseconds(simloop::random_below(20)));
+      g.cancel();
+      try {
+        co_await g.async_wait(asio::use_awaitable);
+      } catch (const simloop::task_group_error&) {
+      }
+    });
+    ASSERT_TRUE(r.ok()) << "seed " << seed << ":\n" << r.describe();
+  }
+}

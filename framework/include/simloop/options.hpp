@@ -128,8 +128,8 @@ struct options {
   // task, as the signal's owner (a task group whose sibling failed, a
   // shutdown) would. Only spawns through simloop's co_spawn overloads (onto
   // any_io_executor, simloop::executor or the simulation) and
-  // simloop::spawn are seen. The cancellation_ignored detector watches only
-  // timeouts.
+  // simloop::spawn are seen. A task cancelled this way (with terminal among
+  // the type's bits) is watched by cancellation_ignored until it ends.
   unsigned cancel_targets = cancel_timeouts | cancel_tasks;
   // Non-zero: inject exactly at the cancel_at_point-th injectable point of the
   // run (counted from 1) and nowhere else; cancel_one_in is then ignored.

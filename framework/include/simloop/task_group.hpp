@@ -47,6 +47,7 @@ class task_group_state : public waiter_owner, public std::enable_shared_from_thi
   boost::asio::any_io_executor ex_;
   std::list<boost::asio::cancellation_signal> signals_;  // stable addresses
   std::vector<bool> running_flags_;
+  std::vector<std::uint32_t> lanes_;  // each child's task (0: not on a simulation)
   std::size_t running_ = 0;
   bool cancelling_ = false;
   bool joiner_cancelled_ = false;
@@ -59,6 +60,10 @@ class task_group_state : public waiter_owner, public std::enable_shared_from_thi
   bool give_back(waiter_base*) override { return false; }
   std::exception_ptr outcome() const;
 };
+
+// The lane of the newest task of the thread's running simulation (0: none):
+// a child's, right after co_spawn started it.
+std::uint32_t newest_task_lane() noexcept;
 
 struct task_group_void_done {
   std::shared_ptr<task_group_state> state;
@@ -114,8 +119,10 @@ class task_group {
     std::size_t index = state_->signals_.size();
     auto& sig = state_->signals_.emplace_back();
     state_->running_flags_.push_back(true);
+    state_->lanes_.push_back(0);
     ++state_->running_;
     if (state_->cancelling_) sig.emit(boost::asio::cancellation_type::terminal);
+    const std::uint32_t before = detail::newest_task_lane();
     if constexpr (std::is_void_v<T>) {
       detail::co_spawn_at(state_->ex_, std::move(child),
                           boost::asio::bind_cancellation_slot(sig.slot(), detail::task_group_void_done{state_, index}),
@@ -125,6 +132,9 @@ class task_group {
                           boost::asio::bind_cancellation_slot(sig.slot(), detail::task_group_value_done<T>{state_, index}),
                           site);
     }
+    // co_spawn starts the child's task at once (it registers with the
+    // simulation before its first suspension).
+    if (const std::uint32_t after = detail::newest_task_lane(); after > before) state_->lanes_[index] = after;
   }
 
   // Completes with (exception_ptr): null if every child succeeded.

@@ -167,11 +167,17 @@ void scheduler::inject_into_task(const task_cancel_point& p) {
   // task emits: what co_spawn installed in it may run the task's
   // cancellation handlers inline. By then the task may have ended or the
   // signal been reused: nothing to cancel.
+  // With terminal among the type's bits (a coroutine's default filter lets
+  // only that through), the task must end: until it has, the request is
+  // watched by cancellation_ignored (detectors/cancellation_watch.cpp).
+  const std::uint64_t point = points_passed_;
   execute(
-      [this, p, type] {
+      [this, p, type, point] {
         if (!tasks_[p.lane].alive || installed_handler(p.signal) != p.handler) return;
         injection_step_ = true;
         static_cast<cancellation_signal*>(p.signal)->emit(static_cast<boost::asio::cancellation_type>(type));
+        if (type & static_cast<std::uint32_t>(boost::asio::cancellation_type::terminal))
+          watch_task_cancellation(p.lane, "injection", point, type);
       },
       false, p.lane);
 }

@@ -19,7 +19,44 @@ std::string seconds(std::chrono::nanoseconds t) {
   return fmt::format("{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
 }
 
+// A task cancelled through its slot (injection into tasks, its task group)
+// that has not ended: where it waits is what ignores the cancellation.
+void report_ignored_task_cancellation(scheduler& s, const scheduler::cancel_request& r, bool grace_expired) {
+  const auto grace = s.opts().cancellation_grace;
+  std::string body = describe_task(s, r.lane);
+  if (r.injected_point)
+    body += fmt::format("  cancelled     {} cancellation emitted on the task's slot by injection at point {} "
+                        "(options::cancel_one_in / cancel_at_point), step {}, t=+{}\n",
+                        cancellation_type_text(r.injected_type), r.injected_point, r.step, seconds(r.time));
+  else
+    body += fmt::format("  cancelled     {} cancellation emitted on the task's slot by {} in a step of {}, step {}, "
+                        "t=+{}\n",
+                        cancellation_type_text(r.injected_type), r.by, task_label(s, r.caller_lane), r.step,
+                        seconds(r.time));
+  if (grace.count() > 0)
+    body += fmt::format("  grace         options::cancellation_grace = {}: due by t=+{}\n", seconds(grace),
+                        seconds(r.time + grace));
+  std::string headline =
+      grace_expired
+          ? fmt::format("cancellation ignored: {} was cancelled through its cancellation slot and did not end "
+                        "within {} (options::cancellation_grace)",
+                        task_label(s, r.lane), seconds(grace))
+          : fmt::format("cancellation ignored: {} was cancelled through its cancellation slot and had not ended "
+                        "when nothing was ready and no timer was armed",
+                        task_label(s, r.lane));
+  s.add_finding(finding_kind::cancellation_ignored, headline, body);
+}
+
 }  // namespace
+
+void scheduler::watch_task_cancellation(std::uint32_t lane, const char* by, std::uint64_t point,
+                                        std::uint32_t type) {
+  if (!options_.detect_cancellation_ignored || lane == 0 || lane > tasks_.size() || !tasks_[lane].alive) return;
+  for (const auto& r : cancels_)
+    if (r.task && r.lane == lane) return;  // already watched since its first cancellation
+  cancel_requested(cancel_request{tasks_[lane].frame, lane, current_lane_, step_, now_, by,
+                                  std::chrono::nanoseconds(0), point, type, true});
+}
 
 std::chrono::nanoseconds scheduler::earliest_grace_end() const noexcept {
   auto end = std::chrono::nanoseconds::max();
@@ -35,8 +72,18 @@ bool report_ignored_cancellations(scheduler& s) {
   auto grace = s.opts().cancellation_grace;
   bool any_expired = false;
   for (const auto& r : pending) any_expired |= grace.count() > 0 && r.time + grace <= s.now();
+  std::size_t reported = 0;
   for (const auto& r : pending) {
     if (any_expired && r.time + grace > s.now()) continue;
+    if (r.task) {
+      // Ending may take a task virtual time (a graceful shutdown flushes,
+      // sleeps): without a grace, only a world with no timer left, where it
+      // can never end, makes this a finding.
+      if (grace.count() == 0 && !s.timers().empty()) continue;
+      report_ignored_task_cancellation(s, r, any_expired);
+      ++reported;
+      continue;
+    }
     // The operation's own wait site: the "waiting on" line of the task that
     // awaits it (the `||` operand simloop::timeout spawned).
     std::string op = describe_task(s, r.lane);
@@ -61,8 +108,9 @@ bool report_ignored_cancellations(scheduler& s) {
                           "acknowledged its cancellation before nothing was ready",
                           r.by, task_label(s, r.caller_lane));
     s.add_finding(finding_kind::cancellation_ignored, headline, body);
+    ++reported;
   }
-  return true;
+  return reported > 0;
 }
 
 }  // namespace simloop::detail

@@ -9,6 +9,7 @@
 #include <simloop/detail/spawn_site.hpp>
 #include <simloop/detail/task_frame.hpp>
 
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/core/demangle.hpp>
 
 #include <fmt/format.h>
@@ -86,6 +87,16 @@ std::string describe_operation(const std::type_info* op) {
   if (n.find("co_spawn") != std::string_view::npos) return "co_spawn (a spawned task's completion)";
   if (name.size() > 80) name = name.substr(0, 77) + "...";
   return name;
+}
+
+std::string cancellation_type_text(std::uint32_t type) {
+  using ct = boost::asio::cancellation_type;
+  if (type == static_cast<std::uint32_t>(ct::all)) return "all";
+  std::string out;
+  for (auto [bit, word] : {std::pair<ct, const char*>{ct::terminal, "terminal"}, {ct::partial, "partial"},
+                           {ct::total, "total"}})
+    if (type & static_cast<std::uint32_t>(bit)) out += (out.empty() ? "" : "|") + std::string(word);
+  return out.empty() ? "none" : out;
 }
 
 std::string task_label(const scheduler& s, std::uint32_t lane) {

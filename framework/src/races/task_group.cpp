@@ -1,5 +1,7 @@
 #include <simloop/task_group.hpp>
 
+#include <simloop/detail/scheduler.hpp>
+
 #include <boost/asio/error.hpp>
 
 #include <fmt/format.h>
@@ -56,10 +58,22 @@ void task_group_state::cancel_children() {
   // Keep this state alive: a child's cancellation may complete it inline.
   auto self = shared_from_this();
   std::size_t i = 0;
+  scheduler* sched = current_scheduler();
   for (auto& sig : signals_) {
-    if (i < running_flags_.size() && running_flags_[i]) sig.emit(boost::asio::cancellation_type::terminal);
+    if (i < running_flags_.size() && running_flags_[i]) {
+      sig.emit(boost::asio::cancellation_type::terminal);
+      // The child must end now: cancellation_ignored watches it until then.
+      if (sched && i < lanes_.size() && lanes_[i])
+        sched->watch_task_cancellation(lanes_[i], "its simloop::task_group", 0,
+                                       static_cast<std::uint32_t>(boost::asio::cancellation_type::terminal));
+    }
     ++i;
   }
+}
+
+std::uint32_t newest_task_lane() noexcept {
+  const scheduler* s = current_scheduler();
+  return s ? static_cast<std::uint32_t>(s->tasks().size()) : 0;
 }
 
 std::exception_ptr task_group_state::outcome() const {

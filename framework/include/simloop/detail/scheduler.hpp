@@ -253,8 +253,15 @@ class scheduler {
     std::chrono::nanoseconds after;  // the timeout's duration
     std::uint64_t injected_point = 0;  // non-zero: cancellation injection fired the deadline
     std::uint32_t injected_type = 0;   // asio::cancellation_type bits it emitted
+    // Not an operation under a deadline but a task cancelled through its
+    // slot (injection into tasks, its task_group): answered when it ends.
+    bool task = false;
   };
   void cancel_requested(const cancel_request& r) { cancels_.push_back(r); }
+  // A task was cancelled through its slot (by injection, `by` "injection",
+  // with its point and type; by a simloop::task_group, terminal): until it
+  // ends, cancellation_ignored watches it (detectors/cancellation_watch.cpp).
+  void watch_task_cancellation(std::uint32_t lane, const char* by, std::uint64_t point, std::uint32_t type);
   void cancel_done(const void* key) noexcept {
     for (std::size_t i = 0; i < cancels_.size(); ++i)
       if (cancels_[i].key == key) {

@@ -26,10 +26,14 @@ std::string describe_blocked_tasks(const scheduler&);
 // live task and per timer wait that no live task owns.
 void report_leaked_tasks(scheduler&);
 // Nothing is ready and scheduler::cancel_requests() is not empty: a
-// cancellation_ignored finding per request; true when the run must stop.
+// cancellation_ignored finding per request that can no longer be answered
+// in time (a cancelled task without a grace: only once no timer is left);
+// true when one was reported and the run must stop.
 bool report_ignored_cancellations(scheduler&);
 // "timer.async_wait", "channel.async_receive", ... from an operation's type.
 std::string describe_operation(const std::type_info*);
+// asio::cancellation_type bits as words: "terminal|partial", "all".
+std::string cancellation_type_text(std::uint32_t type);
 // "std::runtime_error: what()".
 std::string exception_summary(std::exception_ptr);
 // An exception ended a task whose completion handler is stateless: from now
