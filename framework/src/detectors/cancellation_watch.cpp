@@ -19,6 +19,13 @@ std::string seconds(std::chrono::nanoseconds t) {
   return fmt::format("{}.{:03}s", ns / 1'000'000'000, (ns / 1'000'000) % 1000);
 }
 
+// "  grace ... due by t=+..." for a request made at `at`; empty without a grace.
+std::string grace_line(std::chrono::nanoseconds grace, std::chrono::nanoseconds at) {
+  if (grace.count() <= 0) return {};
+  return fmt::format("  grace         options::cancellation_grace = {}: due by t=+{}\n", seconds(grace),
+                     seconds(at + grace));
+}
+
 // A task cancelled through its slot (injection into tasks, its task group)
 // that has not ended: where it waits is what ignores the cancellation.
 void report_ignored_task_cancellation(scheduler& s, const scheduler::cancel_request& r, bool grace_expired) {
@@ -33,9 +40,7 @@ void report_ignored_task_cancellation(scheduler& s, const scheduler::cancel_requ
                         "t=+{}\n",
                         cancellation_type_text(r.injected_type), r.by, task_label(s, r.caller_lane), r.step,
                         seconds(r.time));
-  if (grace.count() > 0)
-    body += fmt::format("  grace         options::cancellation_grace = {}: due by t=+{}\n", seconds(grace),
-                        seconds(r.time + grace));
+  body += grace_line(grace, r.time);
   std::string headline =
       grace_expired
           ? fmt::format("cancellation ignored: {} was cancelled through its cancellation slot and did not end "
@@ -95,9 +100,7 @@ bool report_ignored_cancellations(scheduler& s) {
     if (r.injected_point)
       body += fmt::format(" (injected at point {}, options::cancel_one_in / cancel_at_point)", r.injected_point);
     body += "\n";
-    if (grace.count() > 0)
-      body += fmt::format("  grace         options::cancellation_grace = {}: due by t=+{}\n", seconds(grace),
-                          seconds(r.time + grace));
+    body += grace_line(grace, r.time);
     body += describe_task(s, r.caller_lane, 0, false);
     std::string headline =
         any_expired
