@@ -21,6 +21,7 @@ std::string_view to_string(finding_kind k) noexcept {
     case finding_kind::time_limit: return "time_limit";
     case finding_kind::step_limit: return "step_limit";
     case finding_kind::nondeterminism: return "nondeterminism";
+    case finding_kind::dangling_reference: return "dangling_reference";
   }
   return "unknown";
 }

@@ -440,6 +440,14 @@ inline void scheduler::record_step(std::uint32_t lane, std::uint32_t choice, std
 
 template <class Strategy>
 void scheduler::loop(Strategy& strategy) {
+  // Steps run below this frame: a coroutine made with a reference between
+  // its own frame and here refers into the step's stack
+  // (detail/stack_reference.hpp).
+  struct stack_top_guard {
+    const char* previous = step_stack_top;
+    ~stack_top_guard() { step_stack_top = previous; }
+  } stack_top;
+  if (options_.detect_dangling_references) step_stack_top = static_cast<const char*>(__builtin_frame_address(0));
   while (!stop_) {
     if (ready_.empty()) {
       // The world is idle: a cancellation still unanswered was ignored.
@@ -507,6 +515,10 @@ void scheduler::loop(Strategy& strategy) {
       stop_ = true;
     }
     in_step_ = false;
+    // The step's stack is gone: a frame still holding a reference into it
+    // is reported, and the run stops before that frame can run again.
+    if (!stack_refs_.empty()) [[unlikely]]
+      report_dangling_references(*this);
     if (inject_ && !stop_) [[unlikely]]
       visit_cancel_points(step_lane);
   }

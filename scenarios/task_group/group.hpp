@@ -33,6 +33,24 @@ inline asio::awaitable<void> run_all(std::vector<std::function<asio::awaitable<v
   co_await g.async_wait(asio::use_awaitable);
 }
 
+// The mistake: each job is wrapped in a capturing lambda coroutine (to count
+// the jobs that finished) and spawned from the lambda's temporary closure.
+// The closure holds the captures (`job`, `finished`); it is destroyed at the
+// end of the spawn's statement, and the child reads it when it runs again.
+// The fix: a coroutine function that takes what it needs by value, or
+// co_spawn given the lambda itself (the task then owns the closure).
+inline asio::awaitable<void> run_all_counted(std::vector<std::function<asio::awaitable<void>()>> jobs) {
+  auto ex = co_await asio::this_coro::executor;
+  simloop::task_group g(ex);
+  std::size_t finished = 0;
+  for (auto& job : jobs)
+    g.spawn([&job, &finished]() -> asio::awaitable<void> {
+      co_await job();
+      ++finished;
+    }());
+  co_await g.async_wait(asio::use_awaitable);
+}
+
 // The mistake: children are detached; the first failure is rethrown at once,
 // nothing cancels or waits for the others.
 inline asio::awaitable<void> run_all_detached(std::vector<std::function<asio::awaitable<void>()>> jobs) {

@@ -28,14 +28,18 @@ asio::awaitable<void> failing() {
   throw std::runtime_error("child failed");
 }
 
-asio::awaitable<void> check(bool detached) {
+enum class mistake { none, detached, lambda_temporary };
+
+asio::awaitable<void> check(mistake m) {
   auto running = std::make_shared<int>(0);
   std::vector<std::function<asio::awaitable<void>()>> jobs{
       [running] { return worker(running, 20); }, [] { return failing(); }, [running] { return worker(running, 20); }};
   bool threw = false;
   try {
-    if (detached)
+    if (m == mistake::detached)
       co_await run_all_detached(jobs);
+    else if (m == mistake::lambda_temporary)
+      co_await run_all_counted(jobs);
     else
       co_await run_all(jobs);
   } catch (const std::exception&) {
@@ -49,7 +53,7 @@ asio::awaitable<void> check(bool detached) {
 const simloop::zoo::registrar correct{{
     .scenario = "task_group",
     .name = "correct",
-    .make_body = [] { return check(false); },
+    .make_body = [] { return check(mistake::none); },
 }};
 
 const simloop::zoo::registrar detached{{
@@ -57,7 +61,16 @@ const simloop::zoo::registrar detached{{
     .name = "siblings_not_cancelled",
     .mistake = "returns at the first failure; the siblings keep running unobserved",
     .expected = simloop::finding_kind::assertion,
-    .make_body = [] { return check(true); },
+    .make_body = [] { return check(mistake::detached); },
+}};
+
+const simloop::zoo::registrar lambda_temporary{{
+    .scenario = "task_group",
+    .name = "lambda_temporary",
+    .mistake = "each child is a capturing lambda coroutine spawned from its temporary closure: the captures are "
+               "gone when the child runs again",
+    .expected = simloop::finding_kind::dangling_reference,
+    .make_body = [] { return check(mistake::lambda_temporary); },
 }};
 
 }  // namespace

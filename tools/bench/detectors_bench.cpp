@@ -35,6 +35,7 @@ simloop::options all_off() {
   o.detect_unobserved_exceptions = false;
   o.detect_blocking_calls = false;
   o.detect_cancellation_ignored = false;
+  o.detect_dangling_references = false;
   o.step_cpu_budget = std::chrono::nanoseconds(0);
   o.capture_spawn_sites = false;
   return o;
@@ -47,9 +48,9 @@ simloop::options all_on() {
 }
 
 // Every detector off but one (range(0) indexes this list).
-constexpr std::array<std::string_view, 8> detector_names = {
+constexpr std::array<std::string_view, 9> detector_names = {
     "races", "deadlock", "leaked_tasks", "never_awaited", "unobserved_exceptions", "blocking_calls",
-    "step_cpu_budget", "cancellation_ignored"};
+    "step_cpu_budget", "cancellation_ignored", "dangling_references"};
 
 simloop::options only(std::int64_t detector) {
   simloop::options o = all_off();
@@ -62,6 +63,7 @@ simloop::options only(std::int64_t detector) {
     case 5: o.detect_blocking_calls = true; break;
     case 6: o.step_cpu_budget = simloop::options{}.step_cpu_budget; break;
     case 7: o.detect_cancellation_ignored = true; break;
+    case 8: o.detect_dangling_references = true; break;
   }
   return o;
 }
@@ -116,6 +118,36 @@ void Spawn_AllOn(benchmark::State& s) { spawns(s, all_on()); }
 void Spawn_AllOff(benchmark::State& s) { spawns(s, all_off()); }
 BENCHMARK(Spawn_AllOn)->Unit(benchmark::kMillisecond);
 BENCHMARK(Spawn_AllOff)->Unit(benchmark::kMillisecond);
+
+// ---- coroutine calls with parameters: what dangling_references checks --------
+// Each call's frame is made with its parameters' addresses checked against
+// the step's stack; b is a local of the body's frame (on the heap): no record.
+
+asio::awaitable<int> add(int a, const int& b) { co_return a + b; }
+
+void calls(benchmark::State& state, simloop::options o) {
+  constexpr int n = 100'000;
+  o.strategy = simloop::strategy::fifo;
+  for (auto _ : state) {
+    simloop::simulation sim(o);
+    int sum = 0;
+    auto r = sim.run([](int* out) -> asio::awaitable<void> {
+      const int b = 1;
+      for (int i = 0; i < n; ++i) *out += co_await add(i, b);
+    }(&sum));
+    if (!r.ok()) state.SkipWithError("run failed");
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+void Calls_AllOn(benchmark::State& s) { calls(s, all_on()); }
+void Calls_DanglingOff(benchmark::State& s) {
+  simloop::options o = all_on();
+  o.detect_dangling_references = false;
+  calls(s, o);
+}
+BENCHMARK(Calls_AllOn)->Unit(benchmark::kMillisecond);
+BENCHMARK(Calls_DanglingOff)->Unit(benchmark::kMillisecond);
 
 // ---- handler steps: chains of self-reposting handlers, fifo -----------------
 

@@ -23,6 +23,7 @@ enum class finding_kind {
   time_limit,            // virtual time ran past options::time_limit
   step_limit,            // more steps than options::step_limit
   nondeterminism,        // SIMLOOP_CHECK_DETERMINISM: one seed ran differently twice
+  dangling_reference,    // a coroutine kept a reference into a finished step's stack
 };
 
 std::string_view to_string(finding_kind) noexcept;

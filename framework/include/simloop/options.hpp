@@ -163,6 +163,14 @@ struct options {
   // [[nodiscard]], so a call whose awaitable is discarded outright
   // (`fetch();` for `co_await fetch();`) is then a compile error.
   bool detect_never_awaited = true;
+  // dangling_reference: a coroutine made during a step with a reference
+  // parameter into that step's stack (a capturing lambda coroutine called
+  // on its temporary closure, a member coroutine of a temporary object, a
+  // `const T&` bound to a temporary or to a plain function's local) is
+  // still alive when the step ends: Asio runs it, or runs it again, after
+  // the object is gone. The run stops there, before that undefined
+  // behaviour. Default true.
+  bool detect_dangling_references = true;
   // exception: a task ended with an exception nobody could observe: it was
   // spawned with asio::detached, or its completion handler is stateless (a
   // captureless lambda, a function pointer) and neither rethrew the

@@ -24,8 +24,6 @@ std::string exception_summary(std::exception_ptr e) {
   }
 }
 
-namespace {
-
 std::string coroutine_description(const frame_info& info) {
   if (info.op()) return fmt::format("the operation {}(use_awaitable)", describe_operation(info.op()));
   const source_site i = info.defined();
@@ -33,6 +31,8 @@ std::string coroutine_description(const frame_info& info) {
     return fmt::format("the lambda coroutine defined at {}", short_site(i.file, i.line));
   return fmt::format("{}(), defined at {}", i.function ? i.function : "?", short_site(i.file, i.line));
 }
+
+namespace {
 
 // Several frames dropped in one step are one mistake (an unawaited
 // `a() || b()` drops the operator's frame and both operands): one finding.

@@ -42,7 +42,7 @@ class frame_info {
   void set_defined(const source_site& s) noexcept {
     first_ = s.function;
     second_ = s.file;
-    line_ = s.line & line_mask;
+    line_ = (line_ & stack_reference_bit) | (s.line & line_mask);
   }
   // For the coroutines Asio makes for `op(use_awaitable)`: the operation's
   // initiation type (basic_timer<..>::initiate_async_wait, ...), and the I/O
@@ -72,13 +72,21 @@ class frame_info {
   bool library() const noexcept { return (line_ & library_yes) == library_yes; }
   void set_library(bool yes) const noexcept { line_ |= yes ? library_yes : library_known_bit; }
 
+  // Made during a step with a reference parameter into that step's stack
+  // (detail/stack_reference.hpp): the scheduler holds a record of it.
+  bool has_stack_reference() const noexcept { return (line_ & stack_reference_bit) != 0; }
+  void set_stack_reference(bool yes) noexcept {
+    line_ = yes ? line_ | stack_reference_bit : line_ & ~stack_reference_bit;
+  }
+
   bool has_magic() const noexcept { return magic_ == frame_magic32; }
 
   // The simulation running when the frame was created (null: none).
   scheduler* sched = nullptr;
 
  private:
-  static constexpr std::uint32_t line_mask = 0x0fffffff;
+  static constexpr std::uint32_t line_mask = 0x07ffffff;
+  static constexpr std::uint32_t stack_reference_bit = 0x08000000;
   static constexpr std::uint32_t started_bit = 0x10000000;
   static constexpr std::uint32_t library_known_bit = 0x20000000;
   static constexpr std::uint32_t library_yes = 0x60000000;  // known and yes

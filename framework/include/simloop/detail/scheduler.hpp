@@ -5,6 +5,7 @@
 #include <simloop/detail/op_pool.hpp>
 #include <simloop/detail/operation.hpp>
 #include <simloop/detail/ready_set.hpp>
+#include <simloop/detail/stack_reference.hpp>
 #include <simloop/detail/step_budget.hpp>
 #include <simloop/detail/task_registry.hpp>
 #include <simloop/detail/timer_lookahead.hpp>
@@ -310,6 +311,18 @@ class scheduler {
       }
   }
 
+  // ---- dangling references (detail/stack_reference.hpp) --------------------
+
+  void add_stack_reference(const stack_reference& r) { stack_refs_.push_back(r); }
+  void drop_stack_reference(const frame_info* frame) noexcept {
+    for (std::size_t i = stack_refs_.size(); i-- > 0;)
+      if (stack_refs_[i].frame == frame) stack_refs_.erase(stack_refs_.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  // The frames made during the running step that are still alive with a
+  // reference into its stack, a record per such parameter.
+  const std::vector<stack_reference>& stack_references() const noexcept { return stack_refs_; }
+  void clear_stack_references() noexcept { stack_refs_.clear(); }
+
   // ---- findings -----------------------------------------------------------
 
   // Records a finding. headline: one line without the "simloop: " prefix and
@@ -415,6 +428,7 @@ class scheduler {
   std::chrono::nanoseconds to_simulation_time(std::chrono::nanoseconds local, std::uint32_t lane) const noexcept;
   std::vector<host_clock> host_clocks_;  // by host id; empty while no clock is skewed
 
+  std::vector<stack_reference> stack_refs_;  // of the running step
   std::vector<cancel_request> cancels_;
   bool inject_ = false;
   std::vector<cancel_point*> cancel_points_;

@@ -10,6 +10,7 @@ namespace simloop::detail {
 
 class scheduler;
 class task_frame;
+class frame_info;
 
 // One task as findings print it, e.g.
 //   "  task #3 heartbeat_forever   spawned at  tests/leak.cpp:41\n"
@@ -40,6 +41,12 @@ std::string exception_summary(std::exception_ptr);
 // until the handler has run, std::rethrow_exception of it is noted
 // (detectors/exception_watch.cpp).
 void watch_exception() noexcept;
+// The step just ended and scheduler::stack_references() is not empty: a
+// dangling_reference finding for those frames; the run stops. Clears them.
+void report_dangling_references(scheduler&);
+// "the lambda coroutine defined at x.cpp:12", "fetch(), defined at x.cpp:30",
+// "the operation timer.async_wait(use_awaitable)".
+std::string coroutine_description(const frame_info&);
 // A step used more CPU time than options::step_cpu_budget.
 void report_slow_step(scheduler&, std::int64_t cpu_ns);
 // Defined next to the libc hooks: calling it from the scheduler links the

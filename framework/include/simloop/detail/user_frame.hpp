@@ -2,6 +2,7 @@
 #pragma once
 
 #include <simloop/detail/frame_info.hpp>
+#include <simloop/detail/stack_reference.hpp>
 #include <simloop/detail/task_frame.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -18,10 +19,12 @@
 // any_io_executor> (below) gives every such coroutine the promise user_frame,
 // derived from Asio's awaitable_frame and unchanged in behaviour. It notes:
 //  - the coroutine function's name and definition site (default arguments of
-//    the promise constructor, evaluated in the coroutine), and for the
+//    get_return_object, evaluated in the coroutine), and for the
 //    coroutines Asio makes for `op(use_awaitable)`, the operation's type;
 //  - whether the coroutine ever started: a frame destroyed unstarted during a
 //    simulated step was never awaited nor spawned (never_awaited finding);
+//  - a reference parameter into the stack of the step that made it: gone
+//    when the coroutine next runs (dangling_reference finding);
 //  - at each co_await, the co_await's site (default arguments of
 //    await_transform, evaluated at the co_await expression) and what it
 //    awaits, stored in the task's entry frame: that is the task's wait site.
@@ -39,10 +42,6 @@ inline constexpr bool is_awaitable = false;
 template <class U>
 inline constexpr bool is_awaitable<boost::asio::awaitable<U, any_executor>> = true;
 
-// Keeps a private tag first so that no coroutine's own parameters select
-// this constructor.
-struct frame_tag {};
-
 template <class T, class Op>
 class user_frame : public frame_with_info<T> {
   using base = boost::asio::detail::awaitable_frame<T, any_executor>;
@@ -50,11 +49,20 @@ class user_frame : public frame_with_info<T> {
  public:
   using value_type = T;
 
-  explicit user_frame(frame_tag = {}, const char* function = __builtin_FUNCTION(),
-                      const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
+  // A coroutine without parameters. (Its name and site: get_return_object.)
+  user_frame() noexcept {
     if constexpr (!std::is_void_v<Op>) this->info.set_operation(&typeid(Op), nullptr);
-    else this->info.set_defined(source_site{function, file, line});
     this->info.sched = current_scheduler();
+  }
+  // A coroutine with parameters: the promise sees their lvalues (the
+  // frame's copies, or what a reference parameter refers to), and notes a
+  // reference into the running step's stack (detail/stack_reference.hpp).
+  template <class... P>
+    requires(std::is_void_v<Op> && sizeof...(P) > 0)
+  explicit user_frame(P&... params) noexcept {
+    this->info.sched = current_scheduler();
+    if constexpr ((may_dangle<P>() || ...))
+      if (const char* top = step_stack_top) note_step_stack_references(this->info, top, params...);
   }
   // Asio's coroutine for `op(use_awaitable)`: initiate(Initiation,
   // use_awaitable_t, args...). The promise sees the initiation object.
@@ -72,7 +80,19 @@ class user_frame : public frame_with_info<T> {
   static void operator delete(void* p, std::size_t n) noexcept { frame_pool::deallocate(p, n); }
 
   ~user_frame() {
+    if (this->info.has_stack_reference()) [[unlikely]]
+      drop_stack_reference(this->info);
     if (!this->info.started() && this->info.sched) on_unstarted_frame_destroyed(this->info);
+  }
+
+  // The coroutine function's name and definition site: default arguments,
+  // evaluated in the coroutine's ramp, where the compiler calls this for
+  // every coroutine, whatever its parameters (GCC names a function template's
+  // specialisation there: "worker<true>").
+  auto get_return_object(const char* function = __builtin_FUNCTION(), const char* file = __builtin_FILE(),
+                         unsigned line = __builtin_LINE()) noexcept {
+    if constexpr (std::is_void_v<Op>) this->info.set_defined(source_site{function, file, line});
+    return base::get_return_object();
   }
 
   auto initial_suspend() noexcept {
