@@ -73,6 +73,11 @@ TEST(DanglingReference, CapturingLambdaSpawnedFromItsTemporary) {
                           "  task #1 spawn_capturing_lambda  spawned at  simloop::simulation::run (the test body)\n"));
   EXPECT_TRUE(contains(m, "waiting on  timer.async_wait in sleep_for() at " +
                               site("dangling_reference_test.cpp", lambda_line + 1) + " (due t=+0.001s)\n"));
+  // The task the lambda runs as, and where it will resume.
+  EXPECT_TRUE(contains(m, fmt::format("  runs as:    task #2 lambda at dangling_reference_test.cpp:{}, which resumes "
+                                      "where it waits:\n  task #2 lambda at dangling_reference_test.cpp:{}",
+                                      lambda_line, lambda_line)));
+  EXPECT_TRUE(contains(m, "waiting on  post at " + site("dangling_reference_test.cpp", lambda_line)));
   EXPECT_TRUE(contains(m, "  fix:        Asio runs a coroutine after the call that made it"));
   EXPECT_TRUE(contains(m, "  the run stops here: running the coroutine again would read the freed stack\n"
                           "  replay: SIMLOOP_SEED=0x5 SIMLOOP_STRATEGY=random "));
@@ -94,7 +99,11 @@ TEST(DanglingReference, TaskGroupChildFromALambdaTemporary) {
   std::string m = detector_test::only_finding(r, simloop::finding_kind::dangling_reference);
   // One finding for the step's three children.
   EXPECT_TRUE(contains(m, "  also:       the lambda coroutine defined at "));
-  EXPECT_TRUE(contains(m, ", parameter 1 of 1; it ran to its first suspension inside the step and runs again later\n"));
+  // Each with the task it runs as (spawned in that order).
+  EXPECT_TRUE(contains(m, "  runs as:    task #2 lambda at dangling_reference_test.cpp:"));
+  EXPECT_TRUE(contains(m, ", parameter 1 of 1; it ran to its first suspension inside the step and runs again later "
+                          "(task #3)\n"));
+  EXPECT_TRUE(contains(m, "runs again later (task #4)\n"));
   EXPECT_EQ(m.find("  also:       ", m.find("  also:       ") + 1) != std::string::npos, true) << m;
   EXPECT_EQ(resumed, 0);
 }
@@ -201,4 +210,26 @@ TEST(DanglingReference, SameLambdaReportedWhenOn) {
   }());
   detector_test::only_finding(r, simloop::finding_kind::dangling_reference);
   EXPECT_EQ(hits, 1);
+}
+
+namespace {
+// Parameters of every shape still compile and are checked (volatile, a
+// function reference, an array reference, an rvalue reference).
+int twice(int v) { return 2 * v; }
+asio::awaitable<int> shapes(volatile int& v, int (&fn)(int), int (&arr)[2], std::string&& s) {
+  co_await simloop::yield();
+  co_return fn(v) + arr[1] + static_cast<int>(s.size());
+}
+}  // namespace
+
+TEST(DanglingReference, EveryParameterShapeIsChecked) {
+  simloop::simulation sim({.seed = 1});
+  int result = 0;
+  simloop::report r = sim.run([&result]() -> asio::awaitable<void> {
+    volatile int v = 1;
+    int arr[2] = {0, 3};
+    result = co_await shapes(v, twice, arr, std::string("ab"));  // all in this frame: silent
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(result, 2 + 3 + 2);
 }

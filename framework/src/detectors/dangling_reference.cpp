@@ -68,10 +68,26 @@ void report_dangling_references(scheduler& s) {
         "returned\n",
         task_label(s, first.lane), first.step);
     body += describe_task(s, first.lane, 0, true);
-    for (const stack_reference& r : refs)
-      if (r.frame != first.frame)
-        body += fmt::format("  also:       {}, parameter {} of {}; {}\n", coroutine_description(*r.frame), r.index,
-                            r.count, frame_state(*r.frame));
+    // The task each frame runs as (a spawned coroutine is its task's root):
+    // where it will resume.
+    std::uint32_t lane = task_rooted_at(s, *first.frame, first.step, 0);
+    if (lane) {
+      body += fmt::format("  runs as:    {}, which resumes where it waits:\n", task_label(s, lane));
+      body += describe_task(s, lane, 0, true);
+    }
+    // A frame's records are consecutive (one constructor notes them all).
+    const frame_info* previous = first.frame;
+    std::uint32_t after = lane, frame_lane = 0;
+    for (const stack_reference& r : refs) {
+      if (r.frame == first.frame) continue;
+      if (r.frame != previous) {
+        frame_lane = task_rooted_at(s, *r.frame, r.step, after);
+        if (frame_lane) after = frame_lane;
+        previous = r.frame;
+      }
+      body += fmt::format("  also:       {}, parameter {} of {}; {}{}\n", coroutine_description(*r.frame), r.index,
+                          r.count, frame_state(*r.frame), frame_lane ? fmt::format(" (task #{})", frame_lane) : "");
+    }
     body +=
         "  fix:        Asio runs a coroutine after the call that made it, and a reference parameter stays a "
         "reference: pass by value, or give co_spawn the lambda itself (co_spawn(ex, [..]() -> "

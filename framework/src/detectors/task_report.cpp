@@ -227,6 +227,18 @@ std::string describe_task_with(const scheduler& s, std::uint32_t lane, std::size
 
 }  // namespace
 
+std::uint32_t task_rooted_at(const scheduler& s, const frame_info& f, std::uint64_t spawn_step, std::uint32_t after) {
+  const source_site d = f.defined();
+  if (!d.function || f.is_operation()) return 0;
+  for (std::uint32_t l = after + 1; l <= s.tasks().size(); ++l) {
+    const task_frame* t = frame_of_task(s, l);
+    if (!t || s.tasks()[l].spawn_step != spawn_step) continue;
+    const source_site r = t->root();
+    if (r.function == d.function && r.file == d.file && r.line == d.line) return l;
+  }
+  return 0;
+}
+
 std::string describe_task(const scheduler& s, std::uint32_t lane, std::size_t width, bool with_wait) {
   return describe_task_with(s, lane, width, with_wait, nullptr);
 }

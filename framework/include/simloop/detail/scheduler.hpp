@@ -97,7 +97,7 @@ class scheduler {
       // Work for a task whose host crashed: destroyed, never run. Destroying
       // it may unwind the task's coroutines through this executor (more of
       // the same, destroyed the same way).
-      func dropped(std::forward<F>(f));
+      [[maybe_unused]] func dropped(std::forward<F>(f));
       return;
     }
     if (may_block && in_step_) {

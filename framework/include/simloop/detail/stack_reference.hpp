@@ -62,8 +62,9 @@ template <class X>
 inline void note_if_on_step_stack(frame_info& info, const char* bottom, const char* top, X& x, unsigned index,
                                   unsigned count) noexcept {
   if constexpr (may_dangle<X>()) {
-    const char* at = reinterpret_cast<const char*>(std::addressof(x));
-    if (at > bottom && at < top) [[unlikely]] {
+    // (As an integer: X may be volatile, or a function.)
+    const auto at = reinterpret_cast<std::uintptr_t>(std::addressof(x));
+    if (at > reinterpret_cast<std::uintptr_t>(bottom) && at < reinterpret_cast<std::uintptr_t>(top)) [[unlikely]] {
       const std::type_info* type = nullptr;
       if constexpr (requires { sizeof(X); }) type = &typeid(X);
       note_stack_reference(info, index, count, type);

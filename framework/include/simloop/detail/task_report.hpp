@@ -18,6 +18,10 @@ class frame_info;
 // label_width: the column where "spawned at" starts (0: just wide enough).
 // with_wait: add the "waiting on" line (not for the task that is running).
 std::string describe_task(const scheduler&, std::uint32_t lane, std::size_t label_width = 0, bool with_wait = true);
+// The first live task after lane `after`, spawned during spawn_step, whose
+// coroutine is defined where frame f's is (the task f is the root of, when
+// spawned then; tasks from one site pair with frames in spawn order). 0: none.
+std::uint32_t task_rooted_at(const scheduler&, const frame_info& f, std::uint64_t spawn_step, std::uint32_t after);
 // "task #3 heartbeat_forever" (name resolved from the task's coroutine).
 std::string task_label(const scheduler&, std::uint32_t lane);
 // Every live task, blocked on something, with the wait-for relations simloop
