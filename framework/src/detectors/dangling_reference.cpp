@@ -52,8 +52,8 @@ std::string frame_state(const frame_info& f) {
 }  // namespace
 
 void report_dangling_references(scheduler& s) {
-  // A copy: formatting may create no frame, but the records are the
-  // scheduler's, and are cleared below whatever happens.
+  // Taken out of the scheduler first: the frames outlive this step (they
+  // are destroyed at teardown), their records must not.
   std::vector<stack_reference> refs = s.stack_references();
   s.clear_stack_references();
   // A run already stopping never resumes those frames: nothing dangles.
