@@ -501,7 +501,7 @@ void scheduler::loop(Strategy& strategy) {
     try {
       // An op queued directly (not through execute) for a task whose host
       // crashed is destroyed, not run.
-      if (has_crashed_tasks_ && tasks_[current_lane_].crashed) [[unlikely]]
+      if (lane_crashed(current_lane_)) [[unlikely]]
         op->destroy();
       else
         op->complete();

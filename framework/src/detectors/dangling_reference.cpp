@@ -52,10 +52,7 @@ std::string frame_state(const frame_info& f) {
 }  // namespace
 
 void report_dangling_references(scheduler& s) {
-  // Taken out of the scheduler first: the frames outlive this step (they
-  // are destroyed at teardown), their records must not.
-  std::vector<stack_reference> refs = s.stack_references();
-  s.clear_stack_references();
+  std::vector<stack_reference> refs = s.take_stack_references();
   // A run already stopping never resumes those frames: nothing dangles.
   if (refs.empty() || s.stopping() || !s.opts().detect_dangling_references) return;
   try {

@@ -93,7 +93,7 @@ class scheduler {
   template <class F>
   void execute(F&& f, bool may_block, std::uint32_t lane) {
     using func = std::decay_t<F>;
-    if (has_crashed_tasks_ && lane && tasks_[lane].crashed) [[unlikely]] {
+    if (lane_crashed(lane)) [[unlikely]] {
       // Work for a task whose host crashed: destroyed, never run. Destroying
       // it may unwind the task's coroutines through this executor (more of
       // the same, destroyed the same way).
@@ -201,6 +201,10 @@ class scheduler {
   void mark_host_crashed(std::uint32_t host) noexcept {
     if (tasks_.mark_crashed(host)) has_crashed_tasks_ = true;
   }
+  // Work for this lane is destroyed, never run (execute, and the step loop
+  // for ops queued directly). One flag test while no host has crashed;
+  // lane 0 (no task) never is.
+  bool lane_crashed(std::uint32_t lane) const noexcept { return has_crashed_tasks_ && tasks_[lane].crashed; }
 
   // Destroys, without running them, every queued op and pending timer wait
   // for which pred(ctx, op) is true; the order of the rest is kept. Returns
@@ -318,10 +322,10 @@ class scheduler {
     for (std::size_t i = stack_refs_.size(); i-- > 0;)
       if (stack_refs_[i].frame == frame) stack_refs_.erase(stack_refs_.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  // The frames made during the running step that are still alive with a
-  // reference into its stack, a record per such parameter.
-  const std::vector<stack_reference>& stack_references() const noexcept { return stack_refs_; }
-  void clear_stack_references() noexcept { stack_refs_.clear(); }
+  // The frames made during the step that just ended and still alive with a
+  // reference into its stack, a record per such parameter; the scheduler
+  // keeps none of them (the frames outlive the step, their records must not).
+  std::vector<stack_reference> take_stack_references() noexcept { return std::exchange(stack_refs_, {}); }
 
   // ---- findings -----------------------------------------------------------
 

@@ -45,8 +45,9 @@ std::string exception_summary(std::exception_ptr);
 // until the handler has run, std::rethrow_exception of it is noted
 // (detectors/exception_watch.cpp).
 void watch_exception() noexcept;
-// The step just ended and scheduler::stack_references() is not empty: a
-// dangling_reference finding for those frames; the run stops. Clears them.
+// The step just ended and left frames with references into its stack
+// (scheduler::take_stack_references): a dangling_reference finding for
+// them, and the run stops.
 void report_dangling_references(scheduler&);
 // "the lambda coroutine defined at x.cpp:12", "fetch(), defined at x.cpp:30",
 // "the operation timer.async_wait(use_awaitable)".
