@@ -57,8 +57,8 @@ class timer_lookahead {
     std::size_t m = 0;
     if (!timers.empty()) {
       const auto t = timers.earliest();
-      for (std::size_t i = 0; i < next_considered && i < timers.size(); ++i)
-        if (timers.deadline_at(i) == t) next[m++] = timers.at(i);
+      for (std::size_t i = 0; i < next_considered && i < timers.positions(); ++i)
+        if (timers.deadline_at(i) == t && timers.live_at(i)) next[m++] = timers.at(i);
     }
     // Passes 0 and 1 request the next waits and their timers (the caller
     // did that for the batch); then the hook's stages, for both.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <simloop/detail/operation.hpp>
+#include <simloop/detail/seq_set.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
@@ -75,68 +76,62 @@ struct timer_state {
   }
 };
 
-// A binary min-heap on (deadline, seq); each op keeps its heap index in aux_,
-// so a cancelled wait leaves in O(log n).
+// A binary min-heap on (deadline, seq). Sifting writes nothing into the
+// waits: with thousands pending (a simulated network's deliveries), each
+// wait an entry names is a cold line, and writing a heap index into the ~13
+// a pop moves cost about 5% of a 10,000-connection run (net_bench).
+// So a wait does not know its position, and remove() leaves its entry in
+// place, dead: its seq goes into a set, and the entry is dropped when it
+// reaches the top (the top is always live) or when the dead are as many as
+// the live, which rebuilds the heap. A dead entry's wait may be destroyed:
+// nothing reads it. The live waits leave in the same order as with an
+// indexed heap: keys are unique.
 class timer_queue {
  public:
   bool empty() const noexcept { return heap_.empty(); }
-  std::size_t size() const noexcept { return heap_.size(); }
+  // Live (pending) waits.
+  std::size_t size() const noexcept { return heap_.size() - dead_.size(); }
   wait_op* top() const noexcept { return heap_.front().op; }
-  // The wait at heap position i < size() and its deadline (0 is top(); a
-  // parent comes before its children).
+  std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(heap_.front().deadline); }
+
+  // The heap's positions, dead entries included: position i < positions()
+  // holds a wait (alive only if live_at(i)) and its deadline; 0 is top(), a
+  // parent comes before its children.
+  std::size_t positions() const noexcept { return heap_.size(); }
+  bool live_at(std::size_t i) const noexcept { return dead_.empty() || !dead_.contains(heap_[i].seq); }
   wait_op* at(std::size_t i) const noexcept { return heap_[i].op; }
   std::chrono::nanoseconds deadline_at(std::size_t i) const noexcept {
     return std::chrono::nanoseconds(heap_[i].deadline);
   }
-  std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(heap_.front().deadline); }
 
   void push(wait_op* op) {
     op->seq = next_seq_++;
-    op->aux_ = static_cast<std::uint32_t>(heap_.size());
     heap_.push_back(entry{op->deadline.count(), op->seq, op});
     up(heap_.size() - 1);
   }
 
-  void remove(wait_op* op) noexcept {
-    std::size_t i = op->aux_;
-    std::size_t last = heap_.size() - 1;
-    if (i != last) {
-      move(i, heap_[last]);
-      heap_.pop_back();
-      if (i > 0 && less(heap_[i], heap_[(i - 1) / 2])) up(i);
-      else down(i);
-    } else {
-      heap_.pop_back();
+  // op is pending (pushed, not yet popped or removed).
+  void remove(wait_op* op) {
+    if (heap_.front().op == op) {  // the top is live, so it is op itself
+      pop();
+      return;
     }
+    dead_.insert(op->seq);
+    if (dead_.size() >= min_rebuild && dead_.size() * 2 >= heap_.size()) rebuild();
   }
 
-  // The earliest wait leaves. Same result as remove(top()), entry for entry
-  // (keys are unique: seq breaks every tie), with about half the
-  // comparisons: the hole at the root sinks along the smaller children to a
-  // leaf, and the last entry, which usually belongs near the bottom, rises
-  // from there (Floyd's heapsort trick).
+  // The earliest wait leaves.
   wait_op* pop() noexcept {
-    wait_op* op = heap_.front().op;
-    const entry last = heap_.back();
-    heap_.pop_back();
-    const std::size_t n = heap_.size();
-    if (n == 0) return op;
-    std::size_t i = 0;
-    for (;;) {
-      std::size_t c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && less(heap_[c + 1], heap_[c])) ++c;
-      move(i, heap_[c]);
-      i = c;
-    }
-    heap_[i] = last;
-    up(i);
+    wait_op* op = pop_top();
+    while (!dead_.empty() && !heap_.empty() && dead_.erase(heap_.front().seq)) pop_top();
     return op;
   }
 
+  // Every live wait, in heap order.
   template <class F>
   void for_each(F f) const {
-    for (const entry& e : heap_) f(e.op);
+    for (std::size_t i = 0; i < heap_.size(); ++i)
+      if (live_at(i)) f(heap_[i].op);
   }
 
  private:
@@ -147,38 +142,65 @@ class timer_queue {
     std::uint64_t seq;
     wait_op* op;
   };
+  // Fewer dead than this are never worth a rebuild.
+  static constexpr std::size_t min_rebuild = 64;
+
   static bool less(const entry& a, const entry& b) noexcept {
     return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
   }
-  void move(std::size_t to, const entry& e) noexcept {
-    heap_[to] = e;
-    e.op->aux_ = static_cast<std::uint32_t>(to);
+  // The hole at the root sinks along the smaller children to a leaf, and the
+  // last entry, which usually belongs near the bottom, rises from there
+  // (Floyd's heapsort trick): about half the comparisons of a sift-down.
+  wait_op* pop_top() noexcept {
+    wait_op* op = heap_.front().op;
+    const entry last = heap_.back();
+    heap_.pop_back();
+    const std::size_t n = heap_.size();
+    if (n == 0) return op;
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && less(heap_[c + 1], heap_[c])) ++c;
+      heap_[i] = heap_[c];
+      i = c;
+    }
+    heap_[i] = last;
+    up(i);
+    return op;
   }
   void up(std::size_t i) noexcept {
-    entry e = heap_[i];
+    const entry e = heap_[i];
     while (i > 0) {
       std::size_t parent = (i - 1) / 2;
       if (!less(e, heap_[parent])) break;
-      move(i, heap_[parent]);
+      heap_[i] = heap_[parent];
       i = parent;
     }
-    move(i, e);
+    heap_[i] = e;
   }
   void down(std::size_t i) noexcept {
-    entry e = heap_[i];
+    const entry e = heap_[i];
     const std::size_t n = heap_.size();
     for (;;) {
       std::size_t l = 2 * i + 1, r = l + 1, m = l;
       if (l >= n) break;
       if (r < n && less(heap_[r], heap_[l])) m = r;
       if (!less(heap_[m], e)) break;
-      move(i, heap_[m]);
+      heap_[i] = heap_[m];
       i = m;
     }
-    move(i, e);
+    heap_[i] = e;
+  }
+  // Drops every dead entry and restores the heap (Floyd's bottom-up build).
+  void rebuild() noexcept {
+    std::erase_if(heap_, [this](const entry& e) { return dead_.contains(e.seq); });
+    dead_.clear();
+    for (std::size_t i = heap_.size() / 2; i-- > 0;) down(i);
   }
 
   std::vector<entry> heap_;
+  seq_set dead_;
   std::uint64_t next_seq_ = 0;
 };
 
