@@ -259,6 +259,20 @@ void scheduler::forget(timer_state& t) noexcept {
   }
 }
 
+bool scheduler::delay_due() {
+  // The gap to the next injection is one recorded decision, not one per
+  // step: g in 1..2n-1 injects at the g-th eligible step from here (about
+  // one in n on average); 0, the default pick (fifo, replay past the end),
+  // lets 2n eligible steps pass without one and draws again.
+  if (delay_left_ == 0) {
+    const std::uint64_t n = options_.delay_one_in;
+    const std::uint64_t g = decide(2 * n);
+    delay_inject_ = g != 0;
+    delay_left_ = g != 0 ? g : 2 * n;
+  }
+  return --delay_left_ == 0 && delay_inject_;
+}
+
 std::uint64_t scheduler::decide(std::uint64_t n) {
   if (n <= 1) return 0;
   std::uint64_t v = 0;
@@ -468,14 +482,13 @@ void scheduler::loop(Strategy& strategy) {
       continue;
     }
     // Delay injection (options::delay_one_in): now and then a step is slow
-    // and the next timer deadline passes before the ready steps run. A
-    // recorded decision; the default pick 0 (fifo, replay past the end) never
-    // injects. Never while a wait that virtual time made ready is still to
-    // run: the jump would put the waits due at a later deadline beside it
-    // and let them run first, which no event loop does (its timer queue
-    // hands out expired waits in deadline order).
+    // and the next timer deadline passes before the ready steps run. Never
+    // while a wait that virtual time made ready is still to run: the jump
+    // would put the waits due at a later deadline beside it and let them run
+    // first, which no event loop does (its timer queue hands out expired
+    // waits in deadline order).
     if (count_fired_ && fired_ready_ == 0 && !timers_.empty() && timers_.earliest() <= options_.time_limit &&
-        timers_.earliest() - now_ <= options_.max_delay && decide(options_.delay_one_in) == options_.delay_one_in - 1) {
+        timers_.earliest() - now_ <= options_.max_delay && delay_due()) {
       if (!advance_time()) break;
     }
     if (step_ >= options_.step_limit) {

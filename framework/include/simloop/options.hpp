@@ -79,14 +79,15 @@ struct options {
   // environment variable.
   bool detect_races = true;
 
-  // Delay injection (time fault): at a step where timers are armed, with
-  // probability 1/delay_one_in virtual time jumps to the next timer deadline
+  // Delay injection (time fault): at about one in delay_one_in of the steps
+  // where timers are armed, virtual time jumps to the next timer deadline
   // although steps are ready, firing the due timers into the ready set, as a
   // slow step or a descheduled thread would. Reaches bugs where a timer fires
   // "before" already-runnable work (a timeout beating an initialisation).
   // No jump while a wait that virtual time made ready has yet to run (waits
   // due at different deadlines never swap places, as in a real event loop).
-  // A recorded decision (replayed); never injects under fifo (and replay
+  // The gap to the next jump is one recorded decision (replayed), drawn in
+  // 1..2*delay_one_in-1 such steps; never injects under fifo (and replay
   // past the end of its list takes the default: none). 0 or 1: off.
   // Default 200: rare enough that a run of a few hundred steps is mostly
   // on time, frequent enough that an exploration of a thousand seeds jumps

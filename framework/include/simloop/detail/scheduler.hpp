@@ -365,6 +365,8 @@ class scheduler {
   void enter_lane(std::uint32_t lane);
   void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
+  // At a step where delay injection may jump: whether it does now.
+  bool delay_due();
   // The step just measured used cpu_ns of CPU time over the budget (0: not over).
   void report_if_slow(std::int64_t cpu_ns);
   // options::timer_jitter resolution: a late timer fires k/jitter_steps of
@@ -455,6 +457,10 @@ class scheduler {
   // while delay injection is possible: count_fired_).
   std::size_t fired_ready_ = 0;
   bool count_fired_ = false;
+  // Delay injection: eligible steps left in the current gap, and whether
+  // the gap ends with an injection (delay_due).
+  std::uint64_t delay_left_ = 0;
+  bool delay_inject_ = false;
   bool spawning_body_ = false;
   std::uint32_t body_lane_ = 0;  // the body's task (1 unless tasks were spawned before run)
   bool body_failed_ = false;
