@@ -259,18 +259,15 @@ void scheduler::forget(timer_state& t) noexcept {
   }
 }
 
-bool scheduler::delay_due() {
+void scheduler::draw_delay_gap() {
   // The gap to the next injection is one recorded decision, not one per
   // step: g in 1..2n-1 injects at the g-th eligible step from here (about
   // one in n on average); 0, the default pick (fifo, replay past the end),
   // lets 2n eligible steps pass without one and draws again.
-  if (delay_left_ == 0) {
-    const std::uint64_t n = options_.delay_one_in;
-    const std::uint64_t g = decide(2 * n);
-    delay_inject_ = g != 0;
-    delay_left_ = g != 0 ? g : 2 * n;
-  }
-  return --delay_left_ == 0 && delay_inject_;
+  const std::uint64_t n = options_.delay_one_in;
+  const std::uint64_t g = decide(2 * n);
+  delay_inject_ = g != 0;
+  delay_left_ = g != 0 ? g : 2 * n;
 }
 
 std::uint64_t scheduler::decide(std::uint64_t n) {

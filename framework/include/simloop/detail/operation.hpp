@@ -22,7 +22,8 @@ struct operation {
   complete_fn complete_;
   // The task lane the step belongs to (0: outside every task).
   std::uint32_t lane_ = 0;
-  // Bookkeeping for queues that hold an op (timer heap index, ...).
+  // Bookkeeping for the queue that holds the op: its ready-set position,
+  // or its timer-heap slot.
   std::uint32_t aux_ = 0;
   // The step that submitted this op: the causal parent, for happens-before.
   std::uint64_t parent_step_ = 0;

@@ -366,7 +366,11 @@ class scheduler {
   void leave_lane(std::uint32_t prev) noexcept;
   bool advance_time();
   // At a step where delay injection may jump: whether it does now.
-  bool delay_due();
+  bool delay_due() {
+    if (delay_left_ == 0) draw_delay_gap();
+    return --delay_left_ == 0 && delay_inject_;
+  }
+  void draw_delay_gap();
   // The step just measured used cpu_ns of CPU time over the budget (0: not over).
   void report_if_slow(std::int64_t cpu_ns);
   // options::timer_jitter resolution: a late timer fires k/jitter_steps of

@@ -35,8 +35,9 @@ class timer_lookahead {
   // cache: following the chains costs more than it saves (net_bench: about
   // 2% at 1,000 connections, a gain from 2,500).
   static constexpr std::size_t min_pending = 2048;
-  // The heap's first three levels: the next instant's waits among them.
-  static constexpr std::size_t next_considered = 7;
+  // The heap's first three levels (timer_queue is 4-ary): the next
+  // instant's waits among them.
+  static constexpr std::size_t next_considered = 1 + timer_queue::arity + timer_queue::arity * timer_queue::arity;
 
   void set_hook(operation::complete_fn kind, hook h) noexcept {
     kind_ = kind;

@@ -2,13 +2,16 @@
 #pragma once
 
 #include <simloop/detail/operation.hpp>
-#include <simloop/detail/seq_set.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <limits>
+#include <new>
 #include <vector>
 
 namespace simloop::detail {
@@ -20,7 +23,7 @@ struct timer_state;
 struct wait_op : operation {
   using operation::operation;
   std::chrono::nanoseconds deadline{0};  // since the simulation's epoch
-  std::uint64_t seq = 0;                 // arming order, breaks deadline ties in the heap
+  std::uint64_t seq = 0;                 // arming order (reports list orphaned waits by it)
   timer_state* owner = nullptr;          // null once it left the timer
   wait_op* prev = nullptr;               // the owner's list of pending waits
   wait_op* next = nullptr;
@@ -76,132 +79,248 @@ struct timer_state {
   }
 };
 
-// A binary min-heap on (deadline, seq). Sifting writes nothing into the
-// waits: with thousands pending (a simulated network's deliveries), each
-// wait an entry names is a cold line, and writing a heap index into the ~13
-// a pop moves cost about 5% of a 10,000-connection run (net_bench).
-// So a wait does not know its position, and remove() leaves its entry in
-// place, dead: its seq goes into a set, and the entry is dropped when it
-// reaches the top (the top is always live) or when the dead are as many as
-// the live, which rebuilds the heap. A dead entry's wait may be destroyed:
-// nothing reads it. The live waits leave in the same order as with an
-// indexed heap: keys are unique.
+// A min-heap of the pending waits on (deadline, arming order), built for
+// thousands of them (a simulated network's deliveries), where every line a
+// pop touches is a cache miss that the next one waits for:
+//  - 4-ary, with 16-byte entries whose four siblings share one 64-byte line:
+//    a pop reads about half the lines a binary heap does;
+//  - an entry holds the deadline, the arming order and a slot number; the
+//    slot table holds the wait, read once per pop;
+//  - sifting writes nothing into the waits. remove() marks the wait's slot
+//    dead and leaves its entry in place: it is dropped when it reaches the
+//    top (the top is always live) or when the dead are as many as the live,
+//    which rebuilds the heap. A dead entry's wait may be destroyed: nothing
+//    reads it.
+// The waits leave in (deadline, arming) order, whatever the shape.
 class timer_queue {
  public:
-  bool empty() const noexcept { return heap_.empty(); }
+  // The parent of position i > 0 is (i - 1) / arity.
+  static constexpr std::size_t arity = 4;
+
+  timer_queue() = default;
+  timer_queue(const timer_queue&) = delete;
+  timer_queue& operator=(const timer_queue&) = delete;
+  ~timer_queue() { ::operator delete(storage_, std::align_val_t{line}); }
+
+  bool empty() const noexcept { return n_ == 0; }
   // Live (pending) waits.
-  std::size_t size() const noexcept { return heap_.size() - dead_.size(); }
-  wait_op* top() const noexcept { return heap_.front().op; }
-  std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(heap_.front().deadline); }
+  std::size_t size() const noexcept { return n_ - dead_; }
+  wait_op* top() const noexcept { return wait_of(entry_at(0)); }
+  std::chrono::nanoseconds earliest() const noexcept { return std::chrono::nanoseconds(entry_at(0).deadline()); }
 
   // The heap's positions, dead entries included: position i < positions()
   // holds a wait (alive only if live_at(i)) and its deadline; 0 is top(), a
   // parent comes before its children.
-  std::size_t positions() const noexcept { return heap_.size(); }
-  bool live_at(std::size_t i) const noexcept { return dead_.empty() || !dead_.contains(heap_[i].seq); }
-  wait_op* at(std::size_t i) const noexcept { return heap_[i].op; }
+  std::size_t positions() const noexcept { return n_; }
+  bool live_at(std::size_t i) const noexcept { return !(slots_[entry_at(i).slot()] & dead_bit); }
+  wait_op* at(std::size_t i) const noexcept { return wait_of(entry_at(i)); }
   std::chrono::nanoseconds deadline_at(std::size_t i) const noexcept {
-    return std::chrono::nanoseconds(heap_[i].deadline);
+    return std::chrono::nanoseconds(entry_at(i).deadline());
   }
 
   void push(wait_op* op) {
     op->seq = next_seq_++;
-    heap_.push_back(entry{op->deadline.count(), op->seq, op});
-    up(heap_.size() - 1);
+    if (next_order_ == std::numeric_limits<std::uint32_t>::max()) renumber();
+    if (n_ == capacity_) grow();
+    const std::uint32_t slot = take_slot(op);
+    op->aux_ = slot;
+    entry_at(n_) = entry::make(op->deadline.count(), next_order_++, slot);
+    up(n_++);
   }
 
   // op is pending (pushed, not yet popped or removed).
-  void remove(wait_op* op) {
-    if (heap_.front().op == op) {  // the top is live, so it is op itself
+  void remove(wait_op* op) noexcept {
+    const std::uint32_t slot = op->aux_;
+    if (entry_at(0).slot() == slot) {  // the top is live, so it is op itself
       pop();
       return;
     }
-    dead_.insert(op->seq);
-    if (dead_.size() >= min_rebuild && dead_.size() * 2 >= heap_.size()) rebuild();
+    slots_[slot] |= dead_bit;
+    ++dead_;
+    if (dead_ >= min_rebuild && 2 * dead_ >= n_) rebuild();
   }
 
   // The earliest wait leaves.
   wait_op* pop() noexcept {
-    wait_op* op = pop_top();
-    while (!dead_.empty() && !heap_.empty() && dead_.erase(heap_.front().seq)) pop_top();
+    wait_op* op = top();
+    pop_top();
+    while (dead_ > 0 && n_ > 0 && (slots_[entry_at(0).slot()] & dead_bit)) {
+      --dead_;
+      pop_top();
+    }
     return op;
   }
 
   // Every live wait, in heap order.
   template <class F>
   void for_each(F f) const {
-    for (std::size_t i = 0; i < heap_.size(); ++i)
-      if (live_at(i)) f(heap_[i].op);
+    for (std::size_t i = 0; i < n_; ++i)
+      if (live_at(i)) f(at(i));
   }
 
  private:
-  // The key sits next to the pointer: sifting compares without touching the
-  // ops (with many pending timers, those reads are cache misses).
+  // The deadline (its sign bit flipped, so that it orders as unsigned), the
+  // arming order among the entries (renumbered before it wraps) and the
+  // slot, as one number: an entry is less than another iff its key is.
+  // (The order is unique, so the slot never decides.)
   struct entry {
-    std::int64_t deadline;
-    std::uint64_t seq;
-    wait_op* op;
+    unsigned __int128 key;
+
+    static constexpr std::uint64_t sign = std::uint64_t{1} << 63;
+    static entry make(std::int64_t deadline, std::uint32_t order, std::uint32_t slot) noexcept {
+      const auto hi = static_cast<std::uint64_t>(deadline) ^ sign;
+      const std::uint64_t lo = (std::uint64_t{order} << 32) | slot;
+      return entry{(static_cast<unsigned __int128>(hi) << 64) | lo};
+    }
+    std::int64_t deadline() const noexcept {
+      return static_cast<std::int64_t>(static_cast<std::uint64_t>(key >> 64) ^ sign);
+    }
+    std::uint32_t order() const noexcept { return static_cast<std::uint32_t>(key >> 32); }
+    std::uint32_t slot() const noexcept { return static_cast<std::uint32_t>(key); }
   };
+  static_assert(sizeof(entry) == 16);
+  static constexpr std::size_t line = 64;
+  // Position i lives at index i + 3 of the storage, so that the children of
+  // i, positions 4i+1..4i+4, are indexes 4(i+1)..4(i+1)+3: one aligned line.
+  static constexpr std::size_t skew = arity - 1;
+  static constexpr std::uintptr_t dead_bit = 1;
   // Fewer dead than this are never worth a rebuild.
   static constexpr std::size_t min_rebuild = 64;
+  // A smaller heap (64 KiB of entries) stays in the core's caches: a pop
+  // requests no lines ahead.
+  static constexpr std::size_t prefetch_from = 4096;
 
-  static bool less(const entry& a, const entry& b) noexcept {
-    return a.deadline < b.deadline || (a.deadline == b.deadline && a.seq < b.seq);
+  entry& entry_at(std::size_t i) noexcept { return storage_[i + skew]; }
+  const entry& entry_at(std::size_t i) const noexcept { return storage_[i + skew]; }
+  wait_op* wait_of(const entry& e) const noexcept {
+    return reinterpret_cast<wait_op*>(slots_[e.slot()] & ~dead_bit);
   }
-  // The hole at the root sinks along the smaller children to a leaf, and the
-  // last entry, which usually belongs near the bottom, rises from there
-  // (Floyd's heapsort trick): about half the comparisons of a sift-down.
-  wait_op* pop_top() noexcept {
-    wait_op* op = heap_.front().op;
-    const entry last = heap_.back();
-    heap_.pop_back();
-    const std::size_t n = heap_.size();
-    if (n == 0) return op;
+  static bool less(const entry& a, const entry& b) noexcept { return a.key < b.key; }
+  // The smallest of the children of a position, the first of them at
+  // `first`: a tournament without branches when all four are there (which
+  // is smallest is a coin toss for the branch predictor).
+  std::size_t smallest_child(std::size_t first) const noexcept {
+    if (first + arity <= n_) {
+      const entry* ch = &entry_at(first);
+      const std::size_t a = less(ch[1], ch[0]) ? 1 : 0;
+      const std::size_t b = less(ch[3], ch[2]) ? 3 : 2;
+      return first + (less(ch[b], ch[a]) ? b : a);
+    }
+    std::size_t c = first;
+    for (std::size_t k = first + 1; k < n_; ++k) c = less(entry_at(k), entry_at(c)) ? k : c;
+    return c;
+  }
+
+  std::uint32_t take_slot(wait_op* op) {
+    std::uint32_t slot;
+    if (free_.empty()) {
+      slot = static_cast<std::uint32_t>(slots_.size());
+      slots_.push_back(0);
+    } else {
+      slot = free_.back();
+      free_.pop_back();
+    }
+    slots_[slot] = reinterpret_cast<std::uintptr_t>(op);
+    return slot;
+  }
+  // free_ never needs to grow here: it has room for every slot (grow()).
+  void release_slot(std::uint32_t slot) noexcept { free_.push_back(slot); }
+
+  // The top entry leaves: the hole at the root sinks along the smallest
+  // children to the bottom, and the last entry, which usually belongs near
+  // the bottom, rises from there (Floyd's trick: no comparison with it on
+  // the way down). While a level's line is compared, the four lines of the
+  // next level's candidates (contiguous) are requested, so the descent
+  // waits for memory once instead of once per level.
+  void pop_top() noexcept {
+    release_slot(entry_at(0).slot());
+    const entry last = entry_at(--n_);
+    if (n_ == 0) return;
     std::size_t i = 0;
     for (;;) {
-      std::size_t c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && less(heap_[c + 1], heap_[c])) ++c;
-      heap_[i] = heap_[c];
+      const std::size_t first = arity * i + 1;
+      if (first >= n_) break;
+      if (n_ >= prefetch_from && arity * first + 1 < n_) {
+        const char* next = reinterpret_cast<const char*>(&entry_at(arity * first + 1));
+        for (std::size_t k = 0; k < arity; ++k) __builtin_prefetch(next + k * line);
+      }
+      const std::size_t c = smallest_child(first);
+      entry_at(i) = entry_at(c);
       i = c;
     }
-    heap_[i] = last;
+    entry_at(i) = last;
     up(i);
-    return op;
   }
   void up(std::size_t i) noexcept {
-    const entry e = heap_[i];
+    const entry e = entry_at(i);
     while (i > 0) {
-      std::size_t parent = (i - 1) / 2;
-      if (!less(e, heap_[parent])) break;
-      heap_[i] = heap_[parent];
+      const std::size_t parent = (i - 1) / arity;
+      if (!less(e, entry_at(parent))) break;
+      entry_at(i) = entry_at(parent);
       i = parent;
     }
-    heap_[i] = e;
+    entry_at(i) = e;
   }
   void down(std::size_t i) noexcept {
-    const entry e = heap_[i];
-    const std::size_t n = heap_.size();
+    const entry e = entry_at(i);
     for (;;) {
-      std::size_t l = 2 * i + 1, r = l + 1, m = l;
-      if (l >= n) break;
-      if (r < n && less(heap_[r], heap_[l])) m = r;
-      if (!less(heap_[m], e)) break;
-      heap_[i] = heap_[m];
-      i = m;
+      const std::size_t first = arity * i + 1;
+      if (first >= n_) break;
+      const std::size_t c = smallest_child(first);
+      if (!less(entry_at(c), e)) break;
+      entry_at(i) = entry_at(c);
+      i = c;
     }
-    heap_[i] = e;
+    entry_at(i) = e;
   }
-  // Drops every dead entry and restores the heap (Floyd's bottom-up build).
+  // Drops every dead entry (freeing its slot) and restores the heap
+  // (bottom-up build).
   void rebuild() noexcept {
-    std::erase_if(heap_, [this](const entry& e) { return dead_.contains(e.seq); });
-    dead_.clear();
-    for (std::size_t i = heap_.size() / 2; i-- > 0;) down(i);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const entry e = entry_at(i);
+      if (slots_[e.slot()] & dead_bit) release_slot(e.slot());
+      else entry_at(kept++) = e;
+    }
+    n_ = kept;
+    dead_ = 0;
+    for (std::size_t i = n_ / arity + 1; i-- > 0;) down(i);
+  }
+  // Before the 32-bit arming order wraps (push does it then; public for
+  // tests): renumbers the entries 0..n-1 in their (deadline, order) order,
+  // which is all the order is for. Same waits, same order.
+ public:
+  void renumber() {
+    std::vector<entry*> by_key;
+    by_key.reserve(n_);
+    for (std::size_t i = 0; i < n_; ++i) by_key.push_back(&entry_at(i));
+    std::sort(by_key.begin(), by_key.end(), [](const entry* a, const entry* b) { return less(*a, *b); });
+    std::uint32_t k = 0;
+    for (entry* e : by_key) *e = entry::make(e->deadline(), k++, e->slot());
+    next_order_ = k;
   }
 
-  std::vector<entry> heap_;
-  seq_set dead_;
+ private:
+  void grow() {
+    const std::size_t cap = capacity_ ? 2 * capacity_ : 64;
+    auto* fresh = static_cast<entry*>(::operator new((cap + skew) * sizeof(entry), std::align_val_t{line}));
+    if (storage_) std::memcpy(fresh + skew, storage_ + skew, n_ * sizeof(entry));
+    ::operator delete(storage_, std::align_val_t{line});
+    storage_ = fresh;
+    capacity_ = cap;
+    // Every slot is either in use by an entry or free: room for them all.
+    free_.reserve(cap);
+    slots_.reserve(cap);
+  }
+
+  entry* storage_ = nullptr;
+  std::size_t capacity_ = 0;  // entries, beyond the skew
+  std::size_t n_ = 0;         // entries, dead ones included
+  std::size_t dead_ = 0;
+  std::vector<std::uintptr_t> slots_;  // a wait's address, or dead_bit with it
+  std::vector<std::uint32_t> free_;
   std::uint64_t next_seq_ = 0;
+  std::uint32_t next_order_ = 0;
 };
 
 }  // namespace simloop::detail
