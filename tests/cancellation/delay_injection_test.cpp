@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <vector>
+
 using namespace std::chrono_literals;
 
 namespace {
@@ -74,4 +77,45 @@ TEST(DelayInjection, ReplaysFromChoices) {
   simloop::report again = sim.run(use_before_init());
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.trace_hash, found.trace_hash);
+}
+
+namespace {
+
+// A body with one timer armed 50ms ahead that then yields ten times, alone:
+// every yield is a step where delay injection may jump, and no step has a
+// second ready step to choose from, so the replayed list holds only delay
+// decisions. Returns the virtual time each yield came back at.
+std::vector<std::chrono::nanoseconds> yield_times(std::vector<std::uint32_t> choices) {
+  std::vector<std::chrono::nanoseconds> times;
+  simloop::simulation sim({.strategy = simloop::strategy::replay, .choices = std::move(choices), .delay_one_in = 200});
+  simloop::report r = sim.run([&]() -> asio::awaitable<void> {
+    simloop::timer t(co_await asio::this_coro::executor);
+    t.expires_after(50ms);
+    t.async_wait([](boost::system::error_code) {});
+    for (int i = 0; i < 10; ++i) {
+      co_await simloop::yield();
+      times.push_back(simloop::clock::now().time_since_epoch());
+    }
+  }());
+  EXPECT_TRUE(r.ok()) << r.describe();
+  return times;
+}
+
+}  // namespace
+
+// The gap to the next jump is one decision: g in 1..2n-1 jumps before the
+// g-th eligible step; 0 (the default, and replay past the end) lets 2n
+// eligible steps pass without one.
+TEST(DelayInjection, TheGapToTheNextJumpIsOneDecision) {
+  for (std::uint32_t g : {1u, 3u, 7u}) {
+    std::vector<std::chrono::nanoseconds> times = yield_times({g});
+    ASSERT_EQ(times.size(), 10u);
+    for (std::uint32_t i = 0; i < 10; ++i)
+      EXPECT_EQ(times[i], i + 1 < g ? 0ms : 50ms) << "gap " << g << ", yield " << i + 1;
+  }
+  for (const std::vector<std::uint32_t>& none : {std::vector<std::uint32_t>{}, std::vector<std::uint32_t>{0}}) {
+    std::vector<std::chrono::nanoseconds> times = yield_times(none);
+    ASSERT_EQ(times.size(), 10u);
+    for (std::chrono::nanoseconds t : times) EXPECT_EQ(t, 0ms);
+  }
 }
