@@ -233,8 +233,7 @@ std::uint32_t task_rooted_at(const scheduler& s, const frame_info& f, std::uint6
   for (std::uint32_t l = after + 1; l <= s.tasks().size(); ++l) {
     const task_frame* t = frame_of_task(s, l);
     if (!t || s.tasks()[l].spawn_step != spawn_step) continue;
-    const source_site r = t->root();
-    if (r.function == d.function && r.file == d.file && r.line == d.line) return l;
+    if (t->root() == d) return l;
   }
   return 0;
 }

@@ -20,6 +20,8 @@ struct source_site {
   unsigned line = 0;
 
   explicit operator bool() const noexcept { return file != nullptr; }
+  // The same place: the same literals (as __builtin_FUNCTION/FILE give them).
+  friend bool operator==(const source_site&, const source_site&) = default;
   static constexpr source_site current(const char* function = __builtin_FUNCTION(),
                                        const char* file = __builtin_FILE(),
                                        unsigned line = __builtin_LINE()) noexcept {

@@ -158,6 +158,19 @@ class timer_queue {
       if (live_at(i)) f(at(i));
   }
 
+  // Before the 32-bit arming order wraps (push does it then; public for
+  // tests): renumbers the entries 0..n-1 in their (deadline, order) order,
+  // which is all the order is for. Same waits, same order.
+  void renumber() {
+    std::vector<entry*> by_key;
+    by_key.reserve(n_);
+    for (std::size_t i = 0; i < n_; ++i) by_key.push_back(&entry_at(i));
+    std::sort(by_key.begin(), by_key.end(), [](const entry* a, const entry* b) { return less(*a, *b); });
+    std::uint32_t k = 0;
+    for (entry* e : by_key) *e = entry::make(e->deadline(), k++, e->slot());
+    next_order_ = k;
+  }
+
  private:
   // The deadline (its sign bit flipped, so that it orders as unsigned), the
   // arming order among the entries (renumbered before it wraps) and the
@@ -286,21 +299,6 @@ class timer_queue {
     dead_ = 0;
     for (std::size_t i = n_ / arity + 1; i-- > 0;) down(i);
   }
-  // Before the 32-bit arming order wraps (push does it then; public for
-  // tests): renumbers the entries 0..n-1 in their (deadline, order) order,
-  // which is all the order is for. Same waits, same order.
- public:
-  void renumber() {
-    std::vector<entry*> by_key;
-    by_key.reserve(n_);
-    for (std::size_t i = 0; i < n_; ++i) by_key.push_back(&entry_at(i));
-    std::sort(by_key.begin(), by_key.end(), [](const entry* a, const entry* b) { return less(*a, *b); });
-    std::uint32_t k = 0;
-    for (entry* e : by_key) *e = entry::make(e->deadline(), k++, e->slot());
-    next_order_ = k;
-  }
-
- private:
   void grow() {
     const std::size_t cap = capacity_ ? 2 * capacity_ : 64;
     auto* fresh = static_cast<entry*>(::operator new((cap + skew) * sizeof(entry), std::align_val_t{line}));
