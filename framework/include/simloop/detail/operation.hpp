@@ -23,7 +23,7 @@ struct operation {
   // The task lane the step belongs to (0: outside every task).
   std::uint32_t lane_ = 0;
   // Bookkeeping for the queue that holds the op: its ready-set position,
-  // or its timer-heap slot.
+  // or its timer-queue chunk and lane.
   std::uint32_t aux_ = 0;
   // The step that submitted this op: the causal parent, for happens-before.
   std::uint64_t parent_step_ = 0;

@@ -17,7 +17,7 @@ namespace simloop::detail {
 // choice 0 means for every strategy.
 //
 // Each ready op keeps its ring slot in aux_ (free while an op is ready: the
-// timer heap index it held is dead once the wait left the heap), so a
+// timer queue lane it held is dead once the wait left the queue), so a
 // strategy that finds an op by other means (pct) learns its index in O(1).
 class ready_set {
  public:
