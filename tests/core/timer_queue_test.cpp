@@ -142,6 +142,23 @@ TEST(TimerQueue, CompactionFreesTheChunksItEmptied) {
   EXPECT_EQ(c.q.buckets(), 0u);
 }
 
+TEST(TimerQueue, ClearingLanesBehindTheTopsFrontKeepsTheQueueBounded) {
+  // The earliest deadline's first wait stays; a wait at the same deadline is
+  // armed and removed again and again behind it.
+  checked_queue c;
+  c.push(1);
+  c.push(50);
+  for (int i = 0; i < 1000; ++i) {
+    c.push(1);
+    c.remove_nth(1);
+    ASSERT_LE(c.q.cleared(), c.q.size() + 64);
+  }
+  c.check();
+  c.pop();
+  c.pop();
+  EXPECT_TRUE(c.q.empty());
+}
+
 TEST(TimerQueue, EmptiedBucketsBelowTheTopAreDropped) {
   // 1,000 deadlines with one wait each; removing all but the first leaves
   // empty buckets, which never outnumber the others by much.

@@ -172,7 +172,9 @@ class timer_queue {
     --live_;
     ++dead_;
     if (id == top_id()) settle();
-    else if (dead_ >= min_rebuild && dead_ >= live_) rebuild();
+    // Wherever the lane was (a wait re-armed and cancelled again and again
+    // at the top's own deadline clears lanes behind its live front too).
+    if (dead_ >= min_rebuild && dead_ >= live_) rebuild();
   }
 
   // The earliest wait leaves.
@@ -515,7 +517,7 @@ class timer_queue {
   std::vector<chunk> chunks_;
   std::uint32_t free_chunk_ = none;
   std::vector<slot> table_;
-  unsigned table_shift_ = 64;
+  unsigned table_shift_ = 0;  // 64 - log2(table size), set by grow_table
   std::uint32_t last_id_ = none;  // the bucket the last push found
   std::uint64_t next_seq_ = 0;
 };
