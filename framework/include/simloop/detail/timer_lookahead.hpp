@@ -48,10 +48,9 @@ class timer_lookahead {
   // The batch's waits and their timers are requested by the caller; this
   // goes further down each chain, a link per pass. The first waits of the
   // next instant (still pending, so alive; or of this instant, beyond the
-  // batch) join the passes
-  // from their first link: they run after this batch's steps, and their
-  // chains come in meanwhile. Interleaved with the batch's, their requests
-  // also give each pass's reads more time to land.
+  // batch) join the passes from their first link: they run after this
+  // batch's steps, and their chains come in meanwhile. Interleaved with the
+  // batch's, their requests also give each pass's reads more time to land.
   // `pending` counts the waits before the batch left the queue.
   void follow(wait_op* const* due, std::size_t k, std::size_t pending, const timer_queue& timers) noexcept {
     if (!hook_ || k < 2 || pending < min_pending) return;

@@ -121,15 +121,12 @@ class timer_queue {
   // order they will leave, to out; returns how many (for the timer
   // lookahead: what runs next).
   std::size_t peek_earliest(wait_op** out, std::size_t max) const noexcept {
-    if (empty()) return 0;
-    const bucket& b = buckets_[top_id()];
     std::size_t m = 0;
-    std::uint32_t lane = b.read;
-    for (std::uint32_t c = b.head; c != none && m < max; c = chunks_[c].next, lane = 0) {
-      const std::uint32_t end = c == b.tail ? b.fill : chunk_lanes;
-      for (; lane < end && m < max; ++lane)
-        if (wait_op* op = chunks_[c].w[lane]) out[m++] = op;
-    }
+    if (empty() || max == 0) return 0;
+    walk(buckets_[top_id()], [&](wait_op* op) {
+      out[m++] = op;
+      return m < max;
+    });
     return m;
   }
 
@@ -145,12 +142,8 @@ class timer_queue {
     bucket& b = buckets_[id];
     if (b.tail == none || b.fill == chunk_lanes) {
       const std::uint32_t c = take_chunk(id);
-      if (b.tail == none) {
-        b.head = c;
-        b.read = 0;
-      } else {
-        chunks_[b.tail].next = c;
-      }
+      if (b.tail == none) b.head = c;  // a new bucket
+      else chunks_[b.tail].next = c;
       b.tail = c;
       b.fill = 0;
     }
@@ -196,15 +189,11 @@ class timer_queue {
     by_deadline.reserve(n_);
     for (std::size_t i = 0; i < n_; ++i) by_deadline.emplace_back(entry_at(i).deadline(), entry_at(i).id());
     std::sort(by_deadline.begin(), by_deadline.end());
-    for (const auto& [deadline, id] : by_deadline) {
-      const bucket& b = buckets_[id];
-      std::uint32_t lane = b.read;
-      for (std::uint32_t c = b.head; c != none; c = chunks_[c].next, lane = 0) {
-        const std::uint32_t end = c == b.tail ? b.fill : chunk_lanes;
-        for (; lane < end; ++lane)
-          if (wait_op* op = chunks_[c].w[lane]) f(op);
-      }
-    }
+    for (const auto& [deadline, id] : by_deadline)
+      walk(buckets_[id], [&](wait_op* op) {
+        f(op);
+        return true;
+      });
   }
 
  private:
@@ -270,6 +259,18 @@ class timer_queue {
   };
 
   std::uint32_t top_id() const noexcept { return entry_at(0).id(); }
+  // Calls f(wait) for each live wait of b, front to back, while f returns
+  // true. f may rewrite lanes at or behind the one it is given.
+  template <class F>
+  void walk(const bucket& b, F f) const {
+    std::uint32_t lane = b.read;
+    for (std::uint32_t c = b.head; c != none; c = chunks_[c].next, lane = 0) {
+      const std::uint32_t end = c == b.tail ? b.fill : chunk_lanes;
+      for (; lane < end; ++lane)
+        if (wait_op* op = chunks_[c].w[lane])
+          if (!f(op)) return;
+    }
+  }
   entry& entry_at(std::size_t i) noexcept { return storage_[i + skew]; }
   const entry& entry_at(std::size_t i) const noexcept { return storage_[i + skew]; }
   static bool less(const entry& a, const entry& b) noexcept { return a.key < b.key; }
@@ -316,12 +317,12 @@ class timer_queue {
       table_[i] = s;
     }
   }
-  // Removes a deadline from the table (backward-shift deletion: the slots
-  // after it that would no longer be found move up).
-  void forget(std::int64_t deadline) noexcept {
+  // Removes a bucket's deadline from the table (backward-shift deletion:
+  // the slots after it that would no longer be found move up).
+  void forget(std::int64_t deadline, std::uint32_t id) noexcept {
     const std::size_t mask = table_.size() - 1;
     std::size_t i = home(deadline);
-    while (table_[i].deadline != deadline || table_[i].id == none) i = (i + 1) & mask;
+    while (table_[i].id != id) i = (i + 1) & mask;
     for (std::size_t j = (i + 1) & mask; table_[j].id != none; j = (j + 1) & mask) {
       const std::size_t h = home(table_[j].deadline);
       // j's entry may fill the hole at i if its home is not in (i, j].
@@ -392,7 +393,7 @@ class timer_queue {
       release_chunk(c);
       c = next;
     }
-    forget(b.deadline);
+    forget(b.deadline, id);
     if (last_id_ == id) last_id_ = none;
     free_buckets_.push_back(id);
   }
@@ -467,21 +468,16 @@ class timer_queue {
         continue;
       }
       std::uint32_t wc = b.head, wl = 0;
-      std::uint32_t rl = b.read;
-      for (std::uint32_t rc = b.head; rc != none; rc = chunks_[rc].next, rl = 0) {
-        const std::uint32_t end = rc == b.tail ? b.fill : chunk_lanes;
-        for (; rl < end; ++rl) {
-          wait_op* op = chunks_[rc].w[rl];
-          if (!op) continue;
-          if (wl == chunk_lanes) {
-            wc = chunks_[wc].next;
-            wl = 0;
-          }
-          chunks_[wc].w[wl] = op;
-          op->aux_ = wc * lanes_per_code + wl;
-          ++wl;
+      walk(b, [&](wait_op* op) {
+        if (wl == chunk_lanes) {
+          wc = chunks_[wc].next;
+          wl = 0;
         }
-      }
+        chunks_[wc].w[wl] = op;
+        op->aux_ = wc * lanes_per_code + wl;
+        ++wl;
+        return true;
+      });
       for (std::uint32_t c = chunks_[wc].next; c != none;) {
         const std::uint32_t next = chunks_[c].next;
         release_chunk(c);
