@@ -29,18 +29,6 @@ namespace {
 
 thread_local scheduler* tl_current = nullptr;
 
-// Doubles a run's record (choices, trace; 32 entries at first: one
-// allocation for a short run). Once the record is large, copying it costs
-// tens of milliseconds: simloop's work, not the step's, so the step's CPU
-// measure restarts after it. Not for small ones: a restart reads the
-// thread's CPU clock, a system call that costs more than copying a few
-// thousand entries.
-template <class Record>
-[[gnu::cold, gnu::noinline]] void grow_record(Record& r, step_budget& budget) {
-  r.reserve(r.capacity() == 0 ? 32 : 2 * r.capacity());
-  if (budget.enabled() && r.capacity() >= (std::size_t{1} << 16)) budget.restart();
-}
-
 // Asio recycles coroutine frames and handler memory through the
 // thread_info_base on top of its thread call stack, and allocates afresh
 // when there is none (outside io_context::run). A run puts one there, as
@@ -275,9 +263,7 @@ std::uint64_t scheduler::decide(std::uint64_t n) {
   std::uint64_t v = 0;
   if (options_.strategy != strategy::fifo) {
     v = source_.choose(n);
-    if (choices_.size() == choices_.capacity()) [[unlikely]]
-      grow_record(choices_, budget_);
-    choices_.push_back(static_cast<std::uint32_t>(v));
+    choices_.push_back(static_cast<std::uint32_t>(v), budget_);
   }
   hash_ = (hash_ ^ (v + 0x51ed27ULL)) * 0x100000001b3ULL;
   return v;
@@ -433,19 +419,12 @@ inline void scheduler::record_step(std::uint32_t lane, std::uint32_t choice, std
   std::uint64_t v = (std::uint64_t{lane} << 32) | choice;
   hash_ = (hash_ ^ v) * 0x100000001b3ULL;
   hash_ ^= hash_ >> 29;
-  // Each record grows where push_back would check its capacity anyway.
   if (RecordChoice && n > 1) {
-    if (choices_.size() == choices_.capacity()) [[unlikely]]
-      grow_record(choices_, budget_);
-    choices_.push_back(choice);
+    choices_.push_back(choice, budget_);
   }
   if (options_.record_trace) {
-    if (trace_.size() == trace_.capacity()) [[unlikely]]
-      grow_record(trace_, budget_);
-    trace_.push_back(trace_step{lane, choice});
-    if (trace_parents_.size() == trace_parents_.capacity()) [[unlikely]]
-      grow_record(trace_parents_, budget_);
-    trace_parents_.push_back(parent);
+    trace_.push_back(trace_step{lane, choice}, budget_);
+    trace_parents_.push_back(parent, budget_);
   }
 }
 
@@ -613,10 +592,10 @@ report scheduler::run(boost::asio::awaitable<void> body) {
   destroy_everything();
   r.findings = std::move(findings_);
   r.trace_hash = hash_;
-  r.choices = std::move(choices_);
-  r.trace = std::move(trace_);
+  r.choices = choices_.take();
+  r.trace = trace_.take();
   r.time_changes = std::move(time_changes_);
-  r.trace_parents = std::move(trace_parents_);
+  r.trace_parents = trace_parents_.take();
   r.cancellations = std::move(cancellations_);
   r.cancel_points = points_passed_;
   r.cancel_at_point = options_.cancel_at_point;

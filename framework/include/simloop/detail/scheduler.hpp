@@ -5,6 +5,7 @@
 #include <simloop/detail/op_pool.hpp>
 #include <simloop/detail/operation.hpp>
 #include <simloop/detail/ready_set.hpp>
+#include <simloop/detail/run_record.hpp>
 #include <simloop/detail/stack_reference.hpp>
 #include <simloop/detail/step_budget.hpp>
 #include <simloop/detail/task_registry.hpp>
@@ -471,10 +472,10 @@ class scheduler {
   step_budget budget_;
 
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
-  std::vector<std::uint32_t> choices_;
-  std::vector<trace_step> trace_;
+  run_record<std::uint32_t> choices_;
+  run_record<trace_step> trace_;
   std::vector<trace_time> time_changes_;
-  std::vector<std::uint64_t> trace_parents_;
+  run_record<std::uint64_t> trace_parents_;
   std::vector<finding> findings_;
 
   mutable std::shared_ptr<scheduler*> alive_;
