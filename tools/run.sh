@@ -8,6 +8,7 @@ bash "$repo/tools/setup.sh"
 build="$repo/build/release"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export CCACHE_SLOPPINESS=pch_defines,time_macros   # see tools/test.sh
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build "$build" -j2 --target bug_zoo >/dev/null
 exec "$build/tools/zoo/bug_zoo" "$@"

@@ -17,6 +17,9 @@ launcher=()
 # (No CCACHE_BASEDIR: relative paths in debug info would hide from the
 # spawn-site symboliser which frames are simloop's own.)
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# ccache serves objects built with a precompiled header only when told that
+# the PCH's definitions and __TIME__ need no check (cmake/SimloopFastBuild.cmake).
+export CCACHE_SLOPPINESS=pch_defines,time_macros
 start=$(date +%s)
 stage() { printf '\n=== %s (%ds)\n' "$1" $(( $(date +%s) - start )); }
 
